@@ -1,0 +1,192 @@
+/*
+ * internal.h: the engine's private structures, shared by the files of
+ * core/ and nothing else. tls.h is the public contract.
+ */
+#ifndef TLSHIM_CORE_INTERNAL_H
+#define TLSHIM_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "aead.h"
+#include "cert.h"
+#include "consts.h"
+#include "cursor.h"
+#include "kx.h"
+#include "session.h"
+#include "suites.h"
+#include "tls.h"
+
+#define TLS_MAX_SUITES       16
+#define TLS_MAX_GROUPS       8
+#define TLS_MAX_PINS         16
+#define TLS_MAX_PEER_SIGALGS 64
+
+struct tls_config {
+	int refs;       /* atomic */
+	uint8_t role;   /* enum tls_role */
+	uint8_t verify; /* enum tls_verify */
+	bool has_chain;
+	tls_chain chain;
+	bool has_key;
+	tls_privkey key;
+	X509_STORE *store; /* NULL: none configured */
+	uint8_t pins[TLS_MAX_PINS][32];
+	size_t npins;
+	uint16_t suites[TLS_MAX_SUITES]; /* preference order */
+	size_t nsuites;
+	uint16_t groups[TLS_MAX_GROUPS]; /* preference order */
+	size_t ngroups;
+	bool tickets;
+	tls_ticket_keys *ticket_keys; /* server with tickets: made by tls_config_new */
+	uint64_t (*now)(void *arg);
+	void *now_arg;
+	void (*keylog)(void *arg, const char *line);
+	void *keylog_arg;
+};
+
+/* Handshake shapes; the table for each is in handshake.c. */
+enum tls_shape { TLS_SHAPE_FULL, TLS_SHAPE_RESUMED };
+
+/* State that lives only while the handshake runs (freed, wiped, after). */
+typedef struct tls_hs {
+	uint8_t shape; /* enum tls_shape; hello processing may switch FULL->RESUMED */
+	uint8_t step;  /* index into the shape's table */
+	uint8_t client_random[TLS_RANDOM_LEN];
+	uint8_t server_random[TLS_RANDOM_LEN];
+	uint8_t session_id[TLS_MAX_SESSION_ID];
+	uint8_t session_id_len;
+	uint16_t client_version; /* as sent in ClientHello (RSA kx version check) */
+
+	/* What the peer offered. */
+	uint16_t peer_sigalgs[TLS_MAX_PEER_SIGALGS]; /* signature_algorithms (server: from
+				      ClientHello; client: from CertificateRequest) */
+	size_t n_peer_sigalgs;
+	bool peer_ems;        /* peer sent extended_master_secret */
+	bool peer_reneg;      /* peer sent renegotiation_info (empty) or the SCSV */
+	bool peer_ticket_ext; /* peer sent session_ticket (server: in ClientHello) */
+
+	/* What was agreed. */
+	bool send_ticket;       /* server will send / client expects NewSessionTicket */
+	bool cert_requested;    /* server sent / client received CertificateRequest */
+	bool client_cert;       /* client sent / server received a non-empty Certificate */
+	uint8_t req_cert_types; /* client: from CertificateRequest, bit0 rsa_sign bit1 ecdsa_sign */
+	uint16_t sigscheme;     /* the scheme of our signature (SKE or CertificateVerify) */
+	tls_kx kx;              /* our ephemeral key share */
+	uint8_t peer_share[TLS_KX_MAX_PUB]; /* client: the server's ECDHE public value (SKE) */
+	size_t peer_share_len;
+
+	/* The peer's certificate (chain as received, leaf first). */
+	STACK_OF(X509) * peer_chain;
+	EVP_PKEY *peer_key; /* leaf public key (reference held) */
+
+	/* Secrets; wiped with the handshake. The ClientKeyExchange handlers
+	 * leave the pre-master secret in pms; the state machine turns it into
+	 * the master secret once ClientKeyExchange is in the transcript (the EMS
+	 * session hash must cover it, RFC 7627 §3). */
+	uint8_t pms[TLS_PREMASTER_RSA_LEN];
+	size_t pms_len;
+	uint8_t master[TLS_MASTER_SECRET_LEN];
+	bool have_master;
+	uint8_t keys[2 * 32 + 2 * 12]; /* key block: client key, server key, client iv, server iv */
+
+	/* Resumption: server: session opened from the client's ticket;
+	 * client: the session offered. Holds a reference. */
+	tls_session *resume;
+	/* Client: ticket received in NewSessionTicket, installed at the end. */
+	uint8_t *new_ticket;
+	size_t new_ticket_len;
+	uint32_t new_ticket_lifetime;
+
+	/* Every handshake message so far, header included (RFC 5246 §7.4.9
+	 * handshake_messages); kept whole because Ed25519 CertificateVerify
+	 * signs it unhashed (RFC 8422 §5.10). */
+	uint8_t *transcript;
+	size_t tlen, tcap;
+
+	/* Reassembly of the incoming handshake message (header included). */
+	uint8_t *msg;
+	size_t msg_len, msg_cap;
+} tls_hs;
+
+struct tls_conn {
+	tls_config *cfg; /* reference held */
+	uint8_t role;    /* enum tls_role */
+
+	/* Input: [0, in_start) consumed; [in_start, in_end) unprocessed
+	 * ciphertext; the plaintext window [plain_off, plain_off + plain_len)
+	 * of the last application_data record lies before in_start. */
+	uint8_t *in;
+	size_t in_cap, in_start, in_end;
+	size_t plain_off, plain_len;
+
+	/* Output: [out_start, out_end) complete records waiting to be sent. */
+	uint8_t *out;
+	size_t out_cap, out_start, out_end;
+
+	tls_aead rd, wr; /* read/write protection; rd_on/wr_on once CCS passed */
+	bool rd_on, wr_on;
+
+	tls_hs *hs; /* NULL once the handshake is over */
+
+	/* Status. */
+	bool established;
+	bool peer_closed;  /* close_notify received */
+	bool close_queued; /* our close_notify is in out (or pending) */
+	bool close_wanted; /* tls_conn_close called, not yet emitted */
+	uint8_t err;       /* enum tls_err; first one sticks */
+	uint8_t alert;     /* alert sent or received with err */
+	bool alert_from_peer;
+	bool alert_pending;     /* fatal alert not yet written to out */
+	uint8_t warn_pending;   /* a warning alert to emit (no_renegotiation), 0xff = none */
+	unsigned empty_records; /* consecutive empty records / warnings (DoS bound) */
+	char reason[192];
+
+	/* Facts for tls_conn_info. */
+	const tls_suite *suite;
+	uint16_t group;
+	uint16_t peer_sigscheme;
+	bool resumed;
+	bool peer_cert, peer_verified;
+	char peer_subject[256];
+	char server_name[256]; /* client: expected name and SNI; server: SNI received */
+	char peer_ip[64];      /* client: expected IP when no name */
+
+	/* Client: session to offer (before) / made or resumed (after).
+	 * Server: the session of this connection (for tickets). */
+	tls_session *session;
+};
+
+/* ---- helpers shared across core/ (defined in engine.c) ---------------- */
+
+/* tls_fail(c, err, alert, fmt, ...): record the first error (later calls
+ * keep the first), queue the fatal ${alert} (0 = none to send) and return
+ * -1, so handlers write `return tls_fail(...)`. */
+int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* tls_now(c): the config clock. */
+uint64_t tls_now(const tls_conn *c);
+
+/* tls_emit_record(c, type, p, n): fragment ${n} bytes of content ${type}
+ * into records in the output buffer, protected when wr_on. Grows the
+ * buffer while handshaking. Returns 0 or -1 (internal error). */
+int tls_emit_record(tls_conn *c, uint8_t type, const uint8_t *p, size_t n);
+
+/* TRY(expr): propagate a negative result. ENSURE(cond, c, alert, ...): fail
+ * with TLS_ERR_PROTOCOL when cond does not hold. */
+#define TRY(expr)                  \
+	do {                       \
+		if ((expr) < 0)    \
+			return -1; \
+	} while (0)
+#define ENSURE(cond, c, alert, ...)                                                   \
+	do {                                                                          \
+		if (!(cond))                                                          \
+			return tls_fail((c), TLS_ERR_PROTOCOL, (alert), __VA_ARGS__); \
+	} while (0)
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * suites.h: the tables that give cipher suite, group and signature scheme
+ * numbers their meaning, and the parsers for the OpenSSL-style lists a
+ * policy uses ("ECDHE-ECDSA-AES128-GCM-SHA256:...", "x25519:secp256r1").
+ */
+#ifndef TLSHIM_CORE_SUITES_H
+#define TLSHIM_CORE_SUITES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tls_kx_kind { TLS_KX_ECDHE, TLS_KX_RSA };
+/* Certificate key a suite needs: ECDHE_ECDSA suites take ECDSA or Ed25519
+ * keys (RFC 8422 §5.5), ECDHE_RSA and RSA key transport take RSA keys. */
+enum tls_auth_kind { TLS_AUTH_ECDSA, TLS_AUTH_RSA };
+enum tls_aead_kind { TLS_AEAD_AES128GCM, TLS_AEAD_AES256GCM, TLS_AEAD_CHACHA20 };
+enum tls_hash_kind { TLS_HASH_SHA256, TLS_HASH_SHA384 };
+
+/* Key types of certificates and private keys we accept. */
+enum tls_key_type {
+	TLS_KEY_NONE = 0,
+	TLS_KEY_RSA, /* >= 2048 bits */
+	TLS_KEY_EC_P256,
+	TLS_KEY_EC_P384,
+	TLS_KEY_ED25519,
+};
+
+typedef struct tls_suite {
+	uint16_t id;
+	const char *name; /* OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256" */
+	uint8_t kx;       /* enum tls_kx_kind */
+	uint8_t auth;     /* enum tls_auth_kind */
+	uint8_t aead;     /* enum tls_aead_kind */
+	uint8_t hash;     /* enum tls_hash_kind: PRF and Finished hash */
+	bool by_default;  /* offered/accepted without being named in `ciphers` */
+} tls_suite;
+
+typedef struct tls_group {
+	uint16_t id;
+	const char *name; /* "x25519", "secp256r1", "secp384r1" */
+} tls_group;
+
+typedef struct tls_sigscheme {
+	uint16_t id;
+	const char *name; /* e.g. "ecdsa_secp256r1_sha256" */
+	uint8_t key;      /* enum tls_key_type; EC schemes list the P-256/P-384 one */
+	uint8_t hash;     /* enum tls_hash_kind; ignored for Ed25519 */
+	bool pss;         /* RSASSA-PSS with MGF1 and salt = hash length */
+} tls_sigscheme;
+
+/* tls_suite_by_id(id) / tls_suite_by_name(name): table entry or NULL. */
+const tls_suite *tls_suite_by_id(uint16_t id);
+const tls_suite *tls_suite_by_name(const char *name);
+
+/* tls_group_by_id(id) / tls_group_by_name(name): table entry or NULL. */
+const tls_group *tls_group_by_id(uint16_t id);
+const tls_group *tls_group_by_name(const char *name);
+
+/* tls_sigscheme_by_id(id): table entry or NULL. */
+const tls_sigscheme *tls_sigscheme_by_id(uint16_t id);
+
+/* tls_sigschemes_all(n): every scheme we implement in our preference order
+ * (what we send in signature_algorithms); *${n} is set to the count. */
+const uint16_t *tls_sigschemes_all(size_t *n);
+
+/* tls_aead_key_len(aead), tls_aead_fixed_iv_len(aead): key bytes and
+ * implicit IV bytes of the key block (RFC 5288 §3: 4; RFC 7905 §2: 12). */
+size_t tls_aead_key_len(int aead);
+size_t tls_aead_fixed_iv_len(int aead);
+
+/* tls_hash_len(hash): 32 or 48. */
+size_t tls_hash_len(int hash);
+
+/* tls_suites_default(out, max): write the default suite ids in preference
+ * order to ${out}; returns the count. */
+size_t tls_suites_default(uint16_t *out, size_t max);
+
+/* tls_suites_parse(list, out, max, n, err, errlen): parse a colon- (or
+ * comma-/space-) separated list of OpenSSL suite names into ids in the
+ * given order. Unknown or duplicate names are errors: returns -1 and writes
+ * a sentence naming the bad token to ${err}. */
+int tls_suites_parse(const char *list, uint16_t *out, size_t max, size_t *n, char *err,
+		     size_t errlen);
+
+/* tls_groups_default / tls_groups_parse: as above for named groups
+ * ("x25519:secp256r1:secp384r1"; "X25519", "P-256", "prime256v1", "P-384"
+ * are accepted as aliases). */
+size_t tls_groups_default(uint16_t *out, size_t max);
+int tls_groups_parse(const char *list, uint16_t *out, size_t max, size_t *n, char *err,
+		     size_t errlen);
+
+#endif

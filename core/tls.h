@@ -1,0 +1,196 @@
+/*
+ * tls.h: the TLS 1.2 engine's public contract. Sans-I/O: the engine never
+ * touches a socket, a clock or errno. The caller moves bytes:
+ *
+ *   received ciphertext --tls_conn_recvbuf/tls_conn_recv_done--> engine
+ *   engine --tls_conn_sendbuf/tls_conn_send_done--> ciphertext to send
+ *   application plaintext --tls_conn_write--> engine --tls_conn_read--> plaintext
+ *
+ * and asks tls_conn_state() what is possible next. A tls_config is shared
+ * by many connections (one per policy rule); a tls_conn is one connection.
+ *
+ * Threads: a tls_config is immutable once connections use it (except its
+ * internal ticket key ring, which locks itself). A tls_conn is driven by one
+ * thread at a time during the handshake; once TLS_ST_ESTABLISHED is set,
+ * the read side (recvbuf, recv_done, read, readable, peek) and the write side
+ * (write, sendbuf, send_done, close) may each run in their own thread.
+ */
+#ifndef TLSHIM_CORE_TLS_H
+#define TLSHIM_CORE_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tls_config tls_config;
+typedef struct tls_conn tls_conn;
+typedef struct tls_session tls_session;
+
+enum tls_role { TLS_ROLE_CLIENT, TLS_ROLE_SERVER };
+
+/* Peer authentication (INTERFACE.md verify_peer). */
+enum tls_verify {
+	TLS_VERIFY_NONE,     /* server: ask no certificate; client: accept any server */
+	TLS_VERIFY_OPTIONAL, /* server: ask; verify one if sent */
+	TLS_VERIFY_REQUIRE,  /* server: ask, fail without; client: default */
+};
+
+/* Why a connection failed; the shim turns this into errno. */
+enum tls_err {
+	TLS_ERR_NONE = 0,
+	TLS_ERR_AUTH,        /* we rejected the peer's identity (chain, name, pin,
+				missing client certificate) -> EACCES on a client */
+	TLS_ERR_PEER_ALERT,  /* the peer sent a fatal alert */
+	TLS_ERR_PROTOCOL,    /* the peer broke the protocol (we sent an alert) */
+	TLS_ERR_NEGOTIATION, /* no common version, suite, group or signature scheme */
+	TLS_ERR_TRUNCATED,   /* transport ended without close_notify */
+	TLS_ERR_INTERNAL,    /* allocation or library failure */
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* tls_config_new(role): an empty config with secure defaults (TLS 1.2,
+ * default suites and groups, client verify_peer = require, server verify_peer
+ * = none, tickets on for servers, the system clock); NULL on allocation
+ * failure. Reference count 1. */
+tls_config *tls_config_new(enum tls_role role);
+/* tls_config_ref / tls_config_unref: shared ownership; connections hold a
+ * reference. unref(NULL) is a no-op; the last unref wipes and frees. */
+tls_config *tls_config_ref(tls_config *cfg);
+void tls_config_unref(tls_config *cfg);
+
+/* Each setter returns 0, or -1 with a sentence in ${err} (may be NULL). */
+
+/* tls_config_set_chain_pem / _key_pem: our certificate chain (leaf first) and
+ * its private key, as PEM text. */
+int tls_config_set_chain_pem(tls_config *cfg, const char *pem, size_t len, char *err,
+			     size_t errlen);
+int tls_config_set_key_pem(tls_config *cfg, const char *pem, size_t len, char *err, size_t errlen);
+/* tls_config_set_ca_pem: trust anchors from a PEM bundle;
+ * tls_config_set_ca_system: the operating system's store. */
+int tls_config_set_ca_pem(tls_config *cfg, const char *pem, size_t len, char *err, size_t errlen);
+int tls_config_set_ca_system(tls_config *cfg, char *err, size_t errlen);
+/* tls_config_set_pins: "sha256//BASE64,..." SPKI pins (client role). */
+int tls_config_set_pins(tls_config *cfg, const char *spec, char *err, size_t errlen);
+void tls_config_set_verify(tls_config *cfg, enum tls_verify v);
+/* tls_config_set_ciphers / _groups: OpenSSL-style lists in preference order;
+ * naming an RSA key transport suite is the only way to enable one. */
+int tls_config_set_ciphers(tls_config *cfg, const char *list, char *err, size_t errlen);
+int tls_config_set_groups(tls_config *cfg, const char *list, char *err, size_t errlen);
+/* tls_config_set_tickets(cfg, on): server: issue and accept session tickets
+ * (default on); client: offer session tickets (default on). */
+void tls_config_set_tickets(tls_config *cfg, bool on);
+/* tls_config_set_clock(cfg, now, arg): seconds since the epoch, used for
+ * certificate validity and ticket lifetimes. Default: time(NULL). */
+void tls_config_set_clock(tls_config *cfg, uint64_t (*now)(void *arg), void *arg);
+/* tls_config_set_keylog(cfg, cb, arg): called once per handshake with an NSS
+ * key log line ("CLIENT_RANDOM <hex> <hex>", no newline). Off by default. */
+void tls_config_set_keylog(tls_config *cfg, void (*cb)(void *arg, const char *line), void *arg);
+/* tls_config_check(cfg, err, errlen): final consistency check before use:
+ * key matches chain; a server has a chain and key and a suite its key can
+ * serve; verify = optional/require needs a CA store (or, for a client,
+ * pins). Returns 0 or -1. */
+int tls_config_check(tls_config *cfg, char *err, size_t errlen);
+
+/* ---- connections ------------------------------------------------------ */
+
+/* tls_conn_new(cfg, server_name, peer_ip): a connection in ${cfg}'s role.
+ * Client: ${server_name} is sent as SNI and checked against the certificate;
+ * without it ${peer_ip} (textual) is checked against IP SANs. Server: both
+ * NULL. A client's ClientHello is ready in sendbuf at once. NULL on
+ * allocation failure. */
+tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *peer_ip);
+/* tls_conn_free(c): wipe and free; NULL is a no-op. */
+void tls_conn_free(tls_conn *c);
+
+/* tls_conn_set_session(c, s): client, before any byte is sent or received:
+ * offer to resume ${s} (a reference is taken). Ignored for a session made
+ * for another server name or config. */
+void tls_conn_set_session(tls_conn *c, tls_session *s);
+/* tls_conn_get_session(c): client, after the handshake: a new reference to
+ * the resumable session (with its ticket), or NULL. */
+tls_session *tls_conn_get_session(tls_conn *c);
+
+/* State flags (any combination). */
+enum {
+	TLS_ST_HANDSHAKING = 1u << 0, /* handshake not finished */
+	TLS_ST_ESTABLISHED = 1u << 1, /* both Finished verified; app data may flow */
+	TLS_ST_SEND = 1u << 2,        /* ciphertext is waiting in sendbuf */
+	TLS_ST_READABLE = 1u << 3,    /* decrypted plaintext is waiting */
+	TLS_ST_WRITABLE = 1u << 4,    /* tls_conn_write would accept bytes */
+	TLS_ST_PEER_CLOSED = 1u << 5, /* close_notify received: EOF after READABLE drains */
+	TLS_ST_FAILED = 1u << 6,      /* fatal error; see tls_conn_error */
+	TLS_ST_CLOSED = 1u << 7,      /* we sent (or queued) close_notify */
+	TLS_ST_WANT_INPUT = 1u << 8,  /* progress needs bytes from the peer */
+};
+
+/* tls_conn_state(c): the TLS_ST_* flags now. */
+unsigned tls_conn_state(const tls_conn *c);
+
+/* tls_conn_recvbuf(c, room): where to put received ciphertext, with *${room}
+ * bytes free; NULL and 0 when input cannot be taken now (decrypted
+ * plaintext fills the buffer and must be read first, or the connection
+ * failed). */
+uint8_t *tls_conn_recvbuf(tls_conn *c, size_t *room);
+/* tls_conn_recv_done(c, n): ${n} bytes were written into the recvbuf; the
+ * engine processes every complete record (handshake progress, decryption,
+ * alerts). Returns 0, or -1 once the connection has failed. */
+int tls_conn_recv_done(tls_conn *c, size_t n);
+/* tls_conn_eof(c): the transport ended. Without a prior close_notify this is
+ * a truncation (TLS_ERR_TRUNCATED, RFC 5246 §7.2.1). */
+void tls_conn_eof(tls_conn *c);
+
+/* tls_conn_sendbuf(c, len): ciphertext waiting to be sent, *${len} bytes;
+ * NULL and 0 when there is none. */
+const uint8_t *tls_conn_sendbuf(tls_conn *c, size_t *len);
+/* tls_conn_send_done(c, n): ${n} bytes of the sendbuf went out. */
+void tls_conn_send_done(tls_conn *c, size_t n);
+
+/* tls_conn_write(c, p, n): seal up to ${n} plaintext bytes into records in
+ * the send buffer; returns how many were taken (0 when not established,
+ * failed, closed, or the send buffer is full: send first). Bytes taken are
+ * the engine's: they will be sent before any close_notify. */
+size_t tls_conn_write(tls_conn *c, const void *p, size_t n);
+/* tls_conn_read(c, p, n): copy up to ${n} decrypted bytes out; returns the
+ * count (0 when none is waiting; see PEER_CLOSED for end of stream). */
+size_t tls_conn_read(tls_conn *c, void *p, size_t n);
+/* tls_conn_peek(c, len): pointer to the waiting plaintext without consuming
+ * it (*${len} bytes contiguous; more may follow after tls_conn_read). */
+const uint8_t *tls_conn_peek(const tls_conn *c, size_t *len);
+/* tls_conn_readable(c): decrypted bytes waiting now (FIONREAD). */
+size_t tls_conn_readable(const tls_conn *c);
+
+/* tls_conn_close(c): queue close_notify (RFC 5246 §7.2.1) after any data
+ * already taken; later writes take nothing. */
+void tls_conn_close(tls_conn *c);
+
+/* tls_conn_error(c, alert, from_peer, reason): why the connection failed:
+ * the enum tls_err, the alert sent or received, whether the peer sent it,
+ * and a sentence ("certificate verify failed: unable to get local issuer
+ * certificate"). Any out pointer may be NULL. */
+enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer,
+			    const char **reason);
+
+typedef struct tls_info {
+	uint16_t version; /* 0x0303 */
+	uint16_t suite;
+	const char *suite_name; /* OpenSSL name */
+	uint16_t group;         /* 0 for RSA key transport and resumption */
+	const char *group_name;
+	uint16_t sigscheme; /* peer's handshake signature (0 if none) */
+	bool resumed;
+	bool ems;
+	bool peer_cert;           /* the peer presented a certificate */
+	bool peer_verified;       /* ... and it was verified (chain or pin) */
+	const char *peer_subject; /* "" when none */
+	const char *server_name;  /* SNI sent (client) or received (server) */
+} tls_info;
+
+/* tls_conn_info(c, info): facts about the established connection; valid
+ * until tls_conn_free. Returns -1 before the handshake completed. */
+int tls_conn_info(const tls_conn *c, tls_info *info);
+
+/* tls_alert_name(alert): "handshake_failure", ... ("unknown" otherwise). */
+const char *tls_alert_name(uint8_t alert);
+
+#endif
