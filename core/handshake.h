@@ -20,9 +20,12 @@
 
 #include "internal.h"
 
-/* tls_hs_start(c): allocate the handshake state; a client writes its
- * ClientHello. 0 or -1. */
+/* tls_hs_start(c): allocate the handshake state. 0 or -1. */
 int tls_hs_start(tls_conn *c);
+
+/* tls_hs_client_start(c): a client writes its ClientHello (once; sets
+ * c->started). 0 or -1. */
+int tls_hs_client_start(tls_conn *c);
 
 /* tls_hs_on_message(c, type, body, len): one complete incoming handshake
  * message (before or after the handshake: after it, HelloRequest and

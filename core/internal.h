@@ -65,9 +65,12 @@ typedef struct tls_hs {
 	uint16_t peer_sigalgs[TLS_MAX_PEER_SIGALGS]; /* signature_algorithms (server: from
 				      ClientHello; client: from CertificateRequest) */
 	size_t n_peer_sigalgs;
-	bool peer_ems;        /* peer sent extended_master_secret */
-	bool peer_reneg;      /* peer sent renegotiation_info (empty) or the SCSV */
-	bool peer_ticket_ext; /* peer sent session_ticket (server: in ClientHello) */
+	bool peer_ems;              /* peer sent extended_master_secret */
+	bool peer_reneg;            /* peer sent renegotiation_info (empty) or the SCSV */
+	bool peer_ticket_ext;       /* peer sent session_ticket (server: in ClientHello) */
+	bool peer_ec_point_formats; /* server: ClientHello had ec_point_formats, echoed for
+				     ECDHE suites (RFC 8422 §5.2) */
+	bool sent_sni;              /* client: ClientHello carried server_name (RFC 6066 §3) */
 
 	/* What was agreed. */
 	bool send_ticket;       /* server will send / client expects NewSessionTicket */
@@ -92,6 +95,7 @@ typedef struct tls_hs {
 	uint8_t master[TLS_MASTER_SECRET_LEN];
 	bool have_master;
 	uint8_t keys[2 * 32 + 2 * 12]; /* key block: client key, server key, client iv, server iv */
+	bool keys_derived;
 
 	/* Resumption: server: session opened from the client's ticket;
 	 * client: the session offered. Holds a reference. */
@@ -130,7 +134,14 @@ struct tls_conn {
 	tls_aead rd, wr; /* read/write protection; rd_on/wr_on once CCS passed */
 	bool rd_on, wr_on;
 
-	tls_hs *hs; /* NULL once the handshake is over */
+	tls_hs *hs;   /* NULL once the handshake is over */
+	bool started; /* a client wrote its ClientHello (lazily, so set_session can come first) */
+
+	/* After the handshake, handshake messages are only renegotiation
+	 * attempts: we read their header and skip their body without buffering. */
+	uint8_t post_hdr[TLS_HS_HEADER];
+	uint8_t post_hdr_len;
+	uint32_t post_skip;
 
 	/* Status. */
 	bool established;

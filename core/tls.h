@@ -97,8 +97,9 @@ int tls_config_check(tls_config *cfg, char *err, size_t errlen);
 /* tls_conn_new(cfg, server_name, peer_ip): a connection in ${cfg}'s role.
  * Client: ${server_name} is sent as SNI and checked against the certificate;
  * without it ${peer_ip} (textual) is checked against IP SANs. Server: both
- * NULL. A client's ClientHello is ready in sendbuf at once. NULL on
- * allocation failure. */
+ * NULL. A client's ClientHello is produced by the first tls_conn_sendbuf
+ * (so that tls_conn_set_session can come first); tls_conn_state reports
+ * TLS_ST_SEND for it at once. NULL on allocation failure. */
 tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *peer_ip);
 /* tls_conn_free(c): wipe and free; NULL is a no-op. */
 void tls_conn_free(tls_conn *c);

@@ -15,7 +15,10 @@ typedef struct testpki_ca {
 } testpki_ca;
 
 /* testpki_key(key_type): a fresh private key of enum tls_key_type
- * (RSA is 2048 bits); NULL on failure. testpki_rsa_key(bits) for other sizes. */
+ * (RSA is 2048 bits); NULL on failure. testpki_rsa_key(bits) for other sizes.
+ * The caller frees the key. RSA keys come from a pool of four per size,
+ * handed out round-robin (generation is slow): four consecutive calls give
+ * four different keys, the fifth repeats the first. */
 EVP_PKEY *testpki_key(int key_type);
 EVP_PKEY *testpki_rsa_key(int bits);
 
@@ -23,6 +26,10 @@ EVP_PKEY *testpki_rsa_key(int bits);
  * keyCertSign) valid from an hour ago for ten years. 0 or -1. */
 int testpki_ca_new(testpki_ca *ca, int key_type, const char *cn);
 void testpki_ca_free(testpki_ca *ca);
+
+/* testpki_ca_new_sub(ca, parent, key_type, cn): an intermediate CA signed
+ * by ${parent}, same validity and extensions as testpki_ca_new. 0 or -1. */
+int testpki_ca_new_sub(testpki_ca *ca, const testpki_ca *parent, int key_type, const char *cn);
 
 /* testpki_ca_pem(ca): the CA certificate as PEM (malloc'd string). */
 char *testpki_ca_pem(const testpki_ca *ca);

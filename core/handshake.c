@@ -1,0 +1,504 @@
+/*
+ * handshake.c: the TLS 1.2 handshake as data (STYLE.md 3). Each (role,
+ * shape) has a table of steps; the machine walks it, writing our messages
+ * and accepting exactly the peer message the table names next. Anything
+ * else is unexpected_message, decided here and nowhere else.
+ *
+ * Message contents are the hs_<message>.c files' business; this file owns
+ * the order, the transcript, the key schedule (RFC 5246 §6.3, RFC 7627) and
+ * the ChangeCipherSpec switches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "handshake.h"
+#include "prf.h"
+#include "sig.h"
+
+enum { RECV = 0, SEND = 1 };
+enum {
+	ALWAYS = 0,
+	IF_ECDHE = 1 << 0,       /* the suite's key exchange is ECDHE */
+	IF_CERT_REQ = 1 << 1,    /* a CertificateRequest was sent/received */
+	IF_CLIENT_CERT = 1 << 2, /* the client sent a non-empty Certificate */
+	IF_TICKET = 1 << 3,      /* a NewSessionTicket was agreed (RFC 5077 §3.2) */
+	OPTIONAL = 1 << 4,       /* the peer may leave this message out */
+};
+
+struct hs_step {
+	uint8_t dir;
+	uint8_t type; /* TLS_HT_*, or TLS_HT_CCS_PSEUDO */
+	uint8_t when;
+};
+#define END                   \
+	{                     \
+		RECV, 0xff, 0 \
+	}
+#define CCS TLS_HT_CCS_PSEUDO
+
+/* RFC 5246 §7.3 figure 1, client side. The first two steps are the same in
+ * both shapes of a role, so ServerHello/ClientHello processing may switch
+ * shape without moving the step index. */
+static const struct hs_step client_full[] = {
+	{SEND, TLS_HT_CLIENT_HELLO, ALWAYS},
+	{RECV, TLS_HT_SERVER_HELLO, ALWAYS},
+	{RECV, TLS_HT_CERTIFICATE, ALWAYS},
+	{RECV, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE},
+	{RECV, TLS_HT_CERTIFICATE_REQUEST, OPTIONAL},
+	{RECV, TLS_HT_SERVER_HELLO_DONE, ALWAYS},
+	{SEND, TLS_HT_CERTIFICATE, IF_CERT_REQ},
+	{SEND, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS},
+	{SEND, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT},
+	{SEND, CCS, ALWAYS},
+	{SEND, TLS_HT_FINISHED, ALWAYS},
+	{RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
+	{RECV, CCS, ALWAYS},
+	{RECV, TLS_HT_FINISHED, ALWAYS},
+	END,
+};
+
+/* RFC 5246 §7.3 figure 2 / RFC 5077 §3.1 figure 2: abbreviated handshake. */
+static const struct hs_step client_resumed[] = {
+	{SEND, TLS_HT_CLIENT_HELLO, ALWAYS},
+	{RECV, TLS_HT_SERVER_HELLO, ALWAYS},
+	{RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
+	{RECV, CCS, ALWAYS},
+	{RECV, TLS_HT_FINISHED, ALWAYS},
+	{SEND, CCS, ALWAYS},
+	{SEND, TLS_HT_FINISHED, ALWAYS},
+	END,
+};
+
+static const struct hs_step server_full[] = {
+	{RECV, TLS_HT_CLIENT_HELLO, ALWAYS},
+	{SEND, TLS_HT_SERVER_HELLO, ALWAYS},
+	{SEND, TLS_HT_CERTIFICATE, ALWAYS},
+	{SEND, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE},
+	{SEND, TLS_HT_CERTIFICATE_REQUEST, IF_CERT_REQ},
+	{SEND, TLS_HT_SERVER_HELLO_DONE, ALWAYS},
+	{RECV, TLS_HT_CERTIFICATE, IF_CERT_REQ},
+	{RECV, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS},
+	{RECV, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT},
+	{RECV, CCS, ALWAYS},
+	{RECV, TLS_HT_FINISHED, ALWAYS},
+	{SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
+	{SEND, CCS, ALWAYS},
+	{SEND, TLS_HT_FINISHED, ALWAYS},
+	END,
+};
+
+static const struct hs_step server_resumed[] = {
+	{RECV, TLS_HT_CLIENT_HELLO, ALWAYS},
+	{SEND, TLS_HT_SERVER_HELLO, ALWAYS},
+	{SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
+	{SEND, CCS, ALWAYS},
+	{SEND, TLS_HT_FINISHED, ALWAYS},
+	{RECV, CCS, ALWAYS},
+	{RECV, TLS_HT_FINISHED, ALWAYS},
+	END,
+};
+
+struct hs_handlers {
+	const char *name;
+	int (*write)(tls_conn *c, tls_wbuf *w);
+	int (*read)(tls_conn *c, tls_cur *body);
+};
+
+static const struct hs_handlers *handlers(uint8_t type)
+{
+	static const struct hs_handlers
+		ch = {"ClientHello", tls_hs_client_hello_write, tls_hs_client_hello_read},
+		sh = {"ServerHello", tls_hs_server_hello_write, tls_hs_server_hello_read},
+		cert = {"Certificate", tls_hs_certificate_write, tls_hs_certificate_read},
+		ske = {"ServerKeyExchange", tls_hs_server_key_exchange_write,
+		       tls_hs_server_key_exchange_read},
+		cr = {"CertificateRequest", tls_hs_certificate_request_write,
+		      tls_hs_certificate_request_read},
+		shd = {"ServerHelloDone", tls_hs_server_hello_done_write,
+		       tls_hs_server_hello_done_read},
+		cke = {"ClientKeyExchange", tls_hs_client_key_exchange_write,
+		       tls_hs_client_key_exchange_read},
+		cv = {"CertificateVerify", tls_hs_certificate_verify_write,
+		      tls_hs_certificate_verify_read},
+		nst = {"NewSessionTicket", tls_hs_new_session_ticket_write,
+		       tls_hs_new_session_ticket_read},
+		fin = {"Finished", tls_hs_finished_write, tls_hs_finished_read};
+	switch (type) {
+	case TLS_HT_CLIENT_HELLO:
+		return &ch;
+	case TLS_HT_SERVER_HELLO:
+		return &sh;
+	case TLS_HT_CERTIFICATE:
+		return &cert;
+	case TLS_HT_SERVER_KEY_EXCHANGE:
+		return &ske;
+	case TLS_HT_CERTIFICATE_REQUEST:
+		return &cr;
+	case TLS_HT_SERVER_HELLO_DONE:
+		return &shd;
+	case TLS_HT_CLIENT_KEY_EXCHANGE:
+		return &cke;
+	case TLS_HT_CERTIFICATE_VERIFY:
+		return &cv;
+	case TLS_HT_NEW_SESSION_TICKET:
+		return &nst;
+	case TLS_HT_FINISHED:
+		return &fin;
+	}
+	return NULL;
+}
+
+static const char *message_name(uint8_t type)
+{
+	if (type == CCS)
+		return "ChangeCipherSpec";
+	const struct hs_handlers *h = handlers(type);
+	return h ? h->name : "an unknown handshake message";
+}
+
+static const struct hs_step *table(const tls_conn *c)
+{
+	bool resumed = c->hs->shape == TLS_SHAPE_RESUMED;
+	if (c->role == TLS_ROLE_CLIENT)
+		return resumed ? client_resumed : client_full;
+	return resumed ? server_resumed : server_full;
+}
+
+static bool applies(const tls_conn *c, const struct hs_step *s)
+{
+	const tls_hs *hs = c->hs;
+	if ((s->when & IF_ECDHE) && !(c->suite && c->suite->kx == TLS_KX_ECDHE))
+		return false;
+	if ((s->when & IF_CERT_REQ) && !hs->cert_requested)
+		return false;
+	if ((s->when & IF_CLIENT_CERT) && !hs->client_cert)
+		return false;
+	if ((s->when & IF_TICKET) && !hs->send_ticket)
+		return false;
+	return true;
+}
+
+/* The next step that applies, skipping conditional steps that do not. */
+static const struct hs_step *current(tls_conn *c)
+{
+	const struct hs_step *t = table(c);
+	while (t[c->hs->step].type != 0xff && !applies(c, &t[c->hs->step]))
+		c->hs->step++;
+	return &t[c->hs->step];
+}
+
+/* ---- transcript and key schedule -------------------------------------- */
+
+static int transcript_reserve(tls_conn *c, size_t n)
+{
+	tls_hs *hs = c->hs;
+	if (hs->tcap - hs->tlen >= n)
+		return 0;
+	size_t cap = hs->tlen + n + 4096;
+	if (cap > 4 * TLS_MAX_HS_MESSAGE)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
+				"handshake too large");
+	uint8_t *p = malloc(cap);
+	if (!p)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR, "out of memory");
+	if (hs->transcript) {
+		memcpy(p, hs->transcript, hs->tlen);
+		sodium_memzero(hs->transcript, hs->tcap);
+		free(hs->transcript);
+	}
+	hs->transcript = p;
+	hs->tcap = cap;
+	return 0;
+}
+
+size_t tls_hs_transcript_hash(tls_conn *c, uint8_t *out)
+{
+	return tls_hash(c->suite->hash, c->hs->transcript, c->hs->tlen, out);
+}
+
+static void keylog(tls_conn *c)
+{
+	if (!c->cfg->keylog)
+		return;
+	/* NSS key log format: CLIENT_RANDOM <client_random> <master_secret>. */
+	char line[14 + 2 * TLS_RANDOM_LEN + 1 + 2 * TLS_MASTER_SECRET_LEN + 1];
+	memcpy(line, "CLIENT_RANDOM ", 14);
+	sodium_bin2hex(line + 14, 2 * TLS_RANDOM_LEN + 1, c->hs->client_random, TLS_RANDOM_LEN);
+	line[14 + 2 * TLS_RANDOM_LEN] = ' ';
+	sodium_bin2hex(line + 15 + 2 * TLS_RANDOM_LEN, 2 * TLS_MASTER_SECRET_LEN + 1, c->hs->master,
+		       TLS_MASTER_SECRET_LEN);
+	c->cfg->keylog(c->cfg->keylog_arg, line);
+	sodium_memzero(line, sizeof line);
+}
+
+int tls_hs_set_master(tls_conn *c, uint8_t *pms, size_t len)
+{
+	tls_hs *hs = c->hs;
+	uint8_t session_hash[TLS_MAX_HASH_LEN];
+	size_t shlen = tls_hs_transcript_hash(c, session_hash);
+	int r = (shlen == 0 || tls_master_secret_ems(c->suite->hash, pms, len, session_hash, shlen,
+						     hs->master) < 0)
+			? -1
+			: 0;
+	sodium_memzero(pms, len);
+	sodium_memzero(session_hash, sizeof session_hash);
+	if (r < 0)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"master secret derivation failed");
+	hs->have_master = true;
+	return 0;
+}
+
+/* RFC 5246 §6.3: key_block = client_write_key, server_write_key,
+ * client_write_IV, server_write_IV (AEAD suites have no MAC keys). */
+static int derive_keys(tls_conn *c)
+{
+	tls_hs *hs = c->hs;
+	if (hs->keys_derived)
+		return 0;
+	if (!hs->have_master)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"keys needed before the master secret");
+	size_t kl = tls_aead_key_len(c->suite->aead), il = tls_aead_fixed_iv_len(c->suite->aead);
+	if (tls_key_block(c->suite->hash, hs->master, hs->client_random, hs->server_random,
+			  hs->keys, 2 * kl + 2 * il) < 0)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"key block derivation failed");
+	hs->keys_derived = true;
+	keylog(c);
+	return 0;
+}
+
+/* Switch one direction to the new keys (after sending or receiving CCS). */
+static int activate(tls_conn *c, bool write)
+{
+	TRY(derive_keys(c));
+	tls_hs *hs = c->hs;
+	size_t kl = tls_aead_key_len(c->suite->aead), il = tls_aead_fixed_iv_len(c->suite->aead);
+	bool client_keys = (c->role == TLS_ROLE_CLIENT) == write;
+	const uint8_t *key = hs->keys + (client_keys ? 0 : kl);
+	const uint8_t *iv = hs->keys + 2 * kl + (client_keys ? 0 : il);
+	tls_aead *a = write ? &c->wr : &c->rd;
+	if (tls_aead_init(a, c->suite->aead, key, iv, write) < 0)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"cipher initialisation failed");
+	if (write)
+		c->wr_on = true;
+	else
+		c->rd_on = true;
+	return 0;
+}
+
+/* ---- running the table ------------------------------------------------- */
+
+static int send_message(tls_conn *c, uint8_t type)
+{
+	tls_hs *hs = c->hs;
+	if (type == CCS) {
+		static const uint8_t one = 1;
+		TRY(tls_emit_record(c, TLS_CT_CHANGE_CIPHER_SPEC, &one, 1));
+		return activate(c, true);
+	}
+	/* Messages are written straight into the transcript, which holds
+	 * them anyway; the estimate covers our chain for Certificate. */
+	size_t room = 8192 + TLS_MAX_SIG_LEN;
+	if (type == TLS_HT_CERTIFICATE && c->cfg->has_chain)
+		for (size_t i = 0; i < c->cfg->chain.n; i++)
+			room += c->cfg->chain.der_len[i] + 3;
+	TRY(transcript_reserve(c, room));
+	tls_wbuf w;
+	tls_wbuf_init(&w, hs->transcript + hs->tlen, room);
+	tls_wbuf_u8(&w, type);
+	size_t mark = tls_wbuf_open(&w, 3);
+	TRY(handlers(type)->write(c, &w));
+	tls_wbuf_close(&w, mark, 3);
+	if (!tls_wbuf_ok(&w))
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"%s does not fit our buffer", message_name(type));
+	const uint8_t *msg = hs->transcript + hs->tlen;
+	hs->tlen += w.len;
+	TRY(tls_emit_record(c, TLS_CT_HANDSHAKE, msg, w.len));
+	if (type == TLS_HT_CLIENT_KEY_EXCHANGE)
+		TRY(tls_hs_set_master(c, hs->pms, hs->pms_len));
+	return 0;
+}
+
+static void finish(tls_conn *c)
+{
+	tls_hs *hs = c->hs;
+	c->established = true;
+	c->empty_records = 0;
+	if (c->role != TLS_ROLE_CLIENT)
+		return;
+	/* The client keeps what it needs to resume: a fresh ticket makes a new
+	 * session; a resumed session without a new ticket stays as it was. */
+	if (hs->new_ticket && hs->new_ticket_len > 0) {
+		tls_session *s = tls_session_new();
+		if (!s)
+			return;
+		s->suite = c->suite->id;
+		s->ems = true;
+		memcpy(s->master, hs->master, TLS_MASTER_SECRET_LEN);
+		memcpy(s->server_name, c->server_name, sizeof s->server_name);
+		s->has_peer = c->peer_verified;
+		memcpy(s->peer_subject, c->peer_subject, sizeof s->peer_subject);
+		s->created = tls_now(c);
+		s->lifetime = hs->new_ticket_lifetime;
+		s->ticket = hs->new_ticket;
+		s->ticket_len = hs->new_ticket_len;
+		hs->new_ticket = NULL;
+		tls_session_unref(c->session);
+		c->session = s;
+	} else if (!c->resumed) {
+		tls_session_unref(c->session);
+		c->session = NULL;
+	}
+}
+
+/* Run every send step from here until the next receive step or the end. */
+static int run_sends(tls_conn *c)
+{
+	for (;;) {
+		const struct hs_step *s = current(c);
+		if (s->type == 0xff) {
+			finish(c);
+			return 0;
+		}
+		if (s->dir != SEND)
+			return 0;
+		TRY(send_message(c, s->type));
+		c->hs->step++;
+	}
+}
+
+/* The step the peer's next message must match; optional steps that the
+ * peer left out are skipped. */
+static int expect(tls_conn *c, uint8_t type)
+{
+	for (;;) {
+		const struct hs_step *s = current(c);
+		if (s->type == type && s->dir == RECV)
+			return 0;
+		if (s->dir == RECV && (s->when & OPTIONAL)) {
+			c->hs->step++;
+			continue;
+		}
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+				"unexpected %s during the handshake (expected %s)",
+				message_name(type),
+				s->type == 0xff ? "nothing" : message_name(s->type));
+	}
+}
+
+int tls_hs_start(tls_conn *c)
+{
+	c->hs = calloc(1, sizeof *c->hs);
+	if (!c->hs)
+		return -1;
+	c->hs->shape = TLS_SHAPE_FULL;
+	if (c->role == TLS_ROLE_SERVER)
+		c->started = true;
+	return 0;
+}
+
+int tls_hs_client_start(tls_conn *c)
+{
+	if (c->started || !c->hs)
+		return 0;
+	c->started = true;
+	return run_sends(c);
+}
+
+int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)
+{
+	TRY(expect(c, type));
+	tls_cur body;
+	tls_cur_init(&body, msg + TLS_HS_HEADER, len - TLS_HS_HEADER);
+	TRY(handlers(type)->read(c, &body));
+	if (!tls_cur_done(&body))
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "malformed %s",
+				message_name(type));
+	/* Appended only now: a handler sees the transcript before its own
+	 * message (CertificateVerify and Finished are computed over that). */
+	TRY(transcript_reserve(c, len));
+	memcpy(c->hs->transcript + c->hs->tlen, msg, len);
+	c->hs->tlen += len;
+	if (type == TLS_HT_CLIENT_KEY_EXCHANGE)
+		TRY(tls_hs_set_master(c, c->hs->pms, c->hs->pms_len));
+	c->hs->step++;
+	return run_sends(c);
+}
+
+int tls_hs_on_ccs(tls_conn *c)
+{
+	TRY(expect(c, CCS));
+	TRY(activate(c, false));
+	c->hs->step++;
+	return run_sends(c);
+}
+
+int tls_hs_peer_certificate(tls_conn *c, STACK_OF(X509) * chain)
+{
+	tls_hs *hs = c->hs;
+	sk_X509_pop_free(hs->peer_chain, X509_free);
+	hs->peer_chain = chain;
+	if (sk_X509_num(chain) < 1)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
+				"peer sent an empty certificate list");
+	X509 *leaf = sk_X509_value(chain, 0);
+	EVP_PKEY_free(hs->peer_key);
+	hs->peer_key = X509_get_pubkey(leaf);
+	if (!hs->peer_key || tls_key_type_of(hs->peer_key) == TLS_KEY_NONE)
+		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
+				"peer certificate key is not acceptable (need RSA >= 2048, "
+				"ECDSA P-256/P-384 or Ed25519)");
+	c->peer_cert = true;
+	tls_cert_subject(leaf, c->peer_subject, sizeof c->peer_subject);
+
+	bool client = c->role == TLS_ROLE_CLIENT;
+	if (c->cfg->verify == TLS_VERIFY_NONE)
+		return 0; /* unauthenticated on purpose; the shim logs a warning */
+	tls_verify_params vp = {
+		.store = c->cfg->store,
+		.pins = client ? (const uint8_t(*)[32])c->cfg->pins : NULL,
+		.npins = client ? c->cfg->npins : 0,
+		.name = client && c->server_name[0] ? c->server_name : NULL,
+		.ip = client && !c->server_name[0] && c->peer_ip[0] ? c->peer_ip : NULL,
+		.peer_is_server = client,
+		.now = tls_now(c),
+	};
+	char reason[sizeof c->reason];
+	int alert = tls_verify_peer(&vp, chain, reason, sizeof reason);
+	if (alert)
+		return tls_fail(c, TLS_ERR_AUTH, (uint8_t)alert, "%s%s",
+				client ? "" : "client certificate rejected: ", reason);
+	c->peer_verified = true;
+	return 0;
+}
+
+void tls_hs_free(tls_conn *c)
+{
+	tls_hs *hs = c->hs;
+	if (!hs)
+		return;
+	tls_kx_free(&hs->kx);
+	sk_X509_pop_free(hs->peer_chain, X509_free);
+	EVP_PKEY_free(hs->peer_key);
+	tls_session_unref(hs->resume);
+	if (hs->new_ticket)
+		free(hs->new_ticket);
+	if (hs->transcript) {
+		sodium_memzero(hs->transcript, hs->tcap);
+		free(hs->transcript);
+	}
+	if (hs->msg) {
+		sodium_memzero(hs->msg, hs->msg_cap);
+		free(hs->msg);
+	}
+	sodium_memzero(hs, sizeof *hs);
+	free(hs);
+	c->hs = NULL;
+}

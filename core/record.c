@@ -1,0 +1,442 @@
+/*
+ * record.c: the record layer (RFC 5246 §6.2) in both directions, and the
+ * byte-moving half of the public API.
+ *
+ * Input is decrypted in place: an application_data record's plaintext is
+ * served straight out of the input buffer (no copy, no allocation), and the
+ * next record is not processed until the application has read it all.
+ * Output records are sealed straight from the caller's buffer into the
+ * output buffer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "handshake.h"
+#include "internal.h"
+
+/* Consecutive records that carry nothing (empty application_data, warning
+ * alerts, renegotiation attempts) a peer may send before we call it a
+ * denial of service. */
+#define MAX_EMPTY_RECORDS 32
+/* The output buffer may grow to hold a whole handshake flight. */
+#define OUT_MAX (4 * TLS_MAX_HS_MESSAGE)
+
+/* ---- output ------------------------------------------------------------ */
+
+static int out_reserve(tls_conn *c, size_t need)
+{
+	if (c->out_start == c->out_end)
+		c->out_start = c->out_end = 0;
+	if (c->out_cap - c->out_end >= need)
+		return 0;
+	if (c->out_start > 0) {
+		memmove(c->out, c->out + c->out_start, c->out_end - c->out_start);
+		c->out_end -= c->out_start;
+		c->out_start = 0;
+		if (c->out_cap - c->out_end >= need)
+			return 0;
+	}
+	size_t cap = c->out_end + need;
+	if (cap > OUT_MAX)
+		return -1;
+	uint8_t *p = realloc(c->out, cap);
+	if (!p)
+		return -1;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Seal one record of at most TLS_MAX_PLAINTEXT bytes at out_end; the room
+ * was reserved by the caller. */
+static int seal_one(tls_conn *c, uint8_t type, const uint8_t *p, size_t n)
+{
+	uint8_t *h = c->out + c->out_end;
+	size_t body = n;
+	if (c->wr_on) {
+		body = tls_aead_seal(&c->wr, type, p, n, h + TLS_RECORD_HEADER);
+		if (body == 0)
+			return -1;
+	} else {
+		memcpy(h + TLS_RECORD_HEADER, p, n);
+	}
+	h[0] = type;
+	h[1] = TLS_VERSION_1_2 >> 8;
+	h[2] = TLS_VERSION_1_2 & 0xff;
+	h[3] = (uint8_t)(body >> 8);
+	h[4] = (uint8_t)body;
+	c->out_end += TLS_RECORD_HEADER + body;
+	return 0;
+}
+
+static size_t record_overhead(const tls_conn *c)
+{
+	return TLS_RECORD_HEADER + (c->wr_on ? tls_aead_overhead(c->wr.kind) : 0);
+}
+
+int tls_emit_record(tls_conn *c, uint8_t type, const uint8_t *p, size_t n)
+{
+	size_t nrec = n == 0 ? 1 : (n + TLS_MAX_PLAINTEXT - 1) / TLS_MAX_PLAINTEXT;
+	if (out_reserve(c, n + nrec * record_overhead(c)) < 0)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"out of memory for outgoing records");
+	do {
+		size_t chunk = n < TLS_MAX_PLAINTEXT ? n : TLS_MAX_PLAINTEXT;
+		if (seal_one(c, type, p, chunk) < 0)
+			return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+					"record protection failed");
+		p += chunk;
+		n -= chunk;
+	} while (n > 0);
+	return 0;
+}
+
+/* Alerts are only ever written here, on the write side (see tls_fail). */
+static void emit_alert(tls_conn *c, uint8_t level, uint8_t desc)
+{
+	const uint8_t a[2] = {level, desc};
+	if (out_reserve(c, 2 + record_overhead(c)) == 0)
+		seal_one(c, TLS_CT_ALERT, a, 2);
+}
+
+static void flush_pending_alerts(tls_conn *c)
+{
+	if (__atomic_exchange_n(&c->alert_pending, false, __ATOMIC_ACQ_REL)) {
+		emit_alert(c, TLS_ALERT_LEVEL_FATAL, c->alert);
+		c->close_queued = true; /* nothing may follow a fatal alert */
+		return;
+	}
+	if (c->err)
+		return;
+	uint8_t warn = __atomic_exchange_n(&c->warn_pending, 0xff, __ATOMIC_ACQ_REL);
+	if (warn != 0xff)
+		emit_alert(c, TLS_ALERT_LEVEL_WARNING, warn);
+	if (c->close_wanted && !c->close_queued) {
+		emit_alert(c, TLS_ALERT_LEVEL_WARNING, TLS_ALERT_CLOSE_NOTIFY);
+		c->close_queued = true;
+	}
+}
+
+const uint8_t *tls_conn_sendbuf(tls_conn *c, size_t *len)
+{
+	if (!c->started && c->role == TLS_ROLE_CLIENT && !c->err)
+		tls_hs_client_start(c);
+	flush_pending_alerts(c);
+	*len = c->out_end - c->out_start;
+	return *len ? c->out + c->out_start : NULL;
+}
+
+void tls_conn_send_done(tls_conn *c, size_t n)
+{
+	size_t queued = c->out_end - c->out_start;
+	c->out_start += n < queued ? n : queued;
+	if (c->out_start == c->out_end)
+		c->out_start = c->out_end = 0;
+}
+
+size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
+{
+	if (!c->established || c->err || c->close_wanted)
+		return 0;
+	const uint8_t *p = buf;
+	size_t taken = 0, ovh = record_overhead(c);
+	while (taken < n) {
+		size_t chunk = n - taken;
+		if (chunk > TLS_MAX_PLAINTEXT)
+			chunk = TLS_MAX_PLAINTEXT;
+		if (c->out_start == c->out_end)
+			c->out_start = c->out_end = 0;
+		if (c->out_cap - c->out_end < chunk + ovh && c->out_start > 0) {
+			memmove(c->out, c->out + c->out_start, c->out_end - c->out_start);
+			c->out_end -= c->out_start;
+			c->out_start = 0;
+		}
+		size_t room = c->out_cap - c->out_end;
+		if (room < chunk + ovh) {
+			/* Seal what fits rather than nothing, but never
+			 * fragment a write into tiny records. */
+			if (room < ovh + 1024 || room - ovh < chunk / 2)
+				break;
+			chunk = room - ovh;
+		}
+		if (seal_one(c, TLS_CT_APPLICATION_DATA, p + taken, chunk) < 0) {
+			tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				 "record protection failed");
+			break;
+		}
+		taken += chunk;
+	}
+	return taken;
+}
+
+void tls_conn_close(tls_conn *c)
+{
+	c->close_wanted = true;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+uint8_t *tls_conn_recvbuf(tls_conn *c, size_t *room)
+{
+	*room = 0;
+	if (c->err || c->peer_closed)
+		return NULL;
+	if (c->plain_len == 0 && c->in_start > 0) {
+		/* Nothing before in_start is needed any more. */
+		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+		c->in_end -= c->in_start;
+		c->in_start = 0;
+	}
+	*room = c->in_cap - c->in_end;
+	return *room ? c->in + c->in_end : NULL;
+}
+
+static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
+{
+	/* We do not reassemble alerts split over records; no stack sends them. */
+	if (n != 2)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
+				"malformed alert record (%zu bytes)", n);
+	uint8_t level = p[0], desc = p[1];
+	if (desc == TLS_ALERT_CLOSE_NOTIFY) {
+		c->peer_closed = true;
+		return 0;
+	}
+	if (level == TLS_ALERT_LEVEL_FATAL)
+		return tls_fail(c, TLS_ERR_PEER_ALERT, desc, "peer sent fatal alert %s (%u)",
+				tls_alert_name(desc), desc);
+	if (level != TLS_ALERT_LEVEL_WARNING)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
+				"alert with unknown level %u", level);
+	/* Warnings (no_renegotiation, user_canceled, ...) carry no state in
+	 * TLS 1.2 and are ignored, within the empty-record bound. */
+	if (++c->empty_records > MAX_EMPTY_RECORDS)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+				"too many warning alerts");
+	return 0;
+}
+
+/* After the handshake the only handshake messages a peer may send are
+ * renegotiation requests; we refuse them with a warning (RFC 5746 §4.2,
+ * RFC 5246 §7.2.2) and skip their bodies without buffering them. */
+static int on_post_handshake(tls_conn *c, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		if (c->post_skip > 0) {
+			size_t k = n < c->post_skip ? n : c->post_skip;
+			c->post_skip -= (uint32_t)k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		c->post_hdr[c->post_hdr_len++] = *p++;
+		n--;
+		if (c->post_hdr_len < TLS_HS_HEADER)
+			continue;
+		c->post_hdr_len = 0;
+		uint8_t type = c->post_hdr[0];
+		uint32_t len =
+			(uint32_t)c->post_hdr[1] << 16 | c->post_hdr[2] << 8 | c->post_hdr[3];
+		bool reneg =
+			(c->role == TLS_ROLE_CLIENT && type == TLS_HT_HELLO_REQUEST && len == 0) ||
+			(c->role == TLS_ROLE_SERVER && type == TLS_HT_CLIENT_HELLO &&
+			 len <= TLS_MAX_HS_MESSAGE);
+		if (!reneg)
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+					"unexpected handshake message %u after the handshake",
+					type);
+		if (++c->empty_records > MAX_EMPTY_RECORDS)
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+					"too many renegotiation attempts");
+		c->post_skip = len;
+		__atomic_store_n(&c->warn_pending, TLS_ALERT_NO_RENEGOTIATION, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+/* Handshake messages may be split across records and several may share one
+ * (RFC 5246 §6.2.1); reassemble into hs->msg and hand over whole messages. */
+static int on_handshake_bytes(tls_conn *c, const uint8_t *p, size_t n)
+{
+	if (!c->hs)
+		return on_post_handshake(c, p, n);
+	tls_hs *hs = c->hs;
+	if (hs->msg_cap - hs->msg_len < n) {
+		size_t cap = hs->msg_len + n;
+		if (cap > TLS_HS_HEADER + TLS_MAX_HS_MESSAGE + TLS_MAX_PLAINTEXT)
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
+					"handshake message too large");
+		uint8_t *m = realloc(hs->msg, cap);
+		if (!m)
+			return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+					"out of memory");
+		hs->msg = m;
+		hs->msg_cap = cap;
+	}
+	memcpy(hs->msg + hs->msg_len, p, n);
+	hs->msg_len += n;
+
+	size_t off = 0;
+	while (hs->msg_len - off >= TLS_HS_HEADER) {
+		const uint8_t *m = hs->msg + off;
+		size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
+		if (len > TLS_MAX_HS_MESSAGE)
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
+					"handshake message of %zu bytes exceeds our limit", len);
+		if (hs->msg_len - off < TLS_HS_HEADER + len)
+			break;
+		if (tls_hs_on_message(c, m[0], m, TLS_HS_HEADER + len) < 0)
+			return -1;
+		off += TLS_HS_HEADER + len;
+		if (c->established) {
+			/* Anything behind the final Finished is post-handshake. */
+			size_t rest = hs->msg_len - off;
+			int r = rest ? on_post_handshake(c, hs->msg + off, rest) : 0;
+			tls_hs_free(c);
+			return r;
+		}
+	}
+	memmove(hs->msg, hs->msg + off, hs->msg_len - off);
+	hs->msg_len -= off;
+	return 0;
+}
+
+/* Process whole records from [in_start, in_end) until one yields
+ * application plaintext (which must be read before we go on), the input
+ * runs out, or the connection fails. */
+static int process_records(tls_conn *c)
+{
+	while (!c->err && c->plain_len == 0 && !c->peer_closed) {
+		size_t avail = c->in_end - c->in_start;
+		if (avail < TLS_RECORD_HEADER)
+			break;
+		uint8_t *h = c->in + c->in_start;
+		uint8_t type = h[0];
+		size_t len = (size_t)h[3] << 8 | h[4];
+		/* Judge the header before the body arrives, so a plaintext
+		 * peer is refused at once rather than after 16 KiB. */
+		if (type < TLS_CT_CHANGE_CIPHER_SPEC || type > TLS_CT_APPLICATION_DATA)
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+					"received a non-TLS record (type %u): is the peer "
+					"speaking plaintext?",
+					type);
+		if (h[1] != 3 || (c->suite && h[2] != 3))
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_PROTOCOL_VERSION,
+					"record version %u.%u is not TLS 1.2", h[1], h[2]);
+		if (len > (c->rd_on ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT))
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_RECORD_OVERFLOW,
+					"record of %zu bytes exceeds the limit", len);
+		if (avail < TLS_RECORD_HEADER + len)
+			break;
+		c->in_start += TLS_RECORD_HEADER + len;
+
+		uint8_t *body = h + TLS_RECORD_HEADER;
+		size_t n = len;
+		if (c->rd_on) {
+			size_t off;
+			long got = tls_aead_open(&c->rd, type, body, len, &off);
+			if (got < 0)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_BAD_RECORD_MAC,
+						"record authentication failed (bad_record_mac): "
+						"data modified in transit or keys differ");
+			if ((size_t)got > TLS_MAX_PLAINTEXT)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_RECORD_OVERFLOW,
+						"record plaintext exceeds 2^14 bytes");
+			body += off;
+			n = (size_t)got;
+		}
+
+		switch (type) {
+		case TLS_CT_APPLICATION_DATA:
+			if (!c->established)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+						"application data before the handshake finished");
+			if (n == 0) {
+				if (++c->empty_records > MAX_EMPTY_RECORDS)
+					return tls_fail(c, TLS_ERR_PROTOCOL,
+							TLS_ALERT_UNEXPECTED_MESSAGE,
+							"too many empty records");
+				break;
+			}
+			c->empty_records = 0;
+			c->plain_off = (size_t)(body - c->in);
+			c->plain_len = n;
+			break;
+		case TLS_CT_HANDSHAKE:
+			if (n == 0)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+						"empty handshake record");
+			if (on_handshake_bytes(c, body, n) < 0)
+				return -1;
+			break;
+		case TLS_CT_CHANGE_CIPHER_SPEC:
+			/* RFC 5246 §7.1: one byte of value 1, never inside a
+			 * fragmented handshake message. */
+			if (n != 1 || body[0] != 1)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
+						"malformed ChangeCipherSpec");
+			if (!c->hs || c->hs->msg_len != 0)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+						"unexpected ChangeCipherSpec");
+			if (tls_hs_on_ccs(c) < 0)
+				return -1;
+			break;
+		case TLS_CT_ALERT:
+			if (on_alert(c, body, n) < 0)
+				return -1;
+			break;
+		}
+	}
+	return c->err ? -1 : 0;
+}
+
+int tls_conn_recv_done(tls_conn *c, size_t n)
+{
+	if (c->err)
+		return -1;
+	if (n > c->in_cap - c->in_end)
+		n = c->in_cap - c->in_end;
+	c->in_end += n;
+	if (!c->started && c->role == TLS_ROLE_CLIENT)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+				"peer spoke before our ClientHello");
+	return process_records(c);
+}
+
+void tls_conn_eof(tls_conn *c)
+{
+	if (c->peer_closed || c->err)
+		return;
+	if (!c->established)
+		tls_fail(c, TLS_ERR_TRUNCATED, 0,
+			 "peer closed the connection during the handshake");
+	else
+		tls_fail(c, TLS_ERR_TRUNCATED, 0,
+			 "connection closed by peer without close_notify (truncation)");
+}
+
+size_t tls_conn_read(tls_conn *c, void *buf, size_t n)
+{
+	size_t k = n < c->plain_len ? n : c->plain_len;
+	if (k == 0)
+		return 0;
+	memcpy(buf, c->in + c->plain_off, k);
+	c->plain_off += k;
+	c->plain_len -= k;
+	if (c->plain_len == 0)
+		process_records(c); /* records already buffered behind this one */
+	return k;
+}
+
+const uint8_t *tls_conn_peek(const tls_conn *c, size_t *len)
+{
+	*len = c->plain_len;
+	return c->plain_len ? c->in + c->plain_off : NULL;
+}
+
+size_t tls_conn_readable(const tls_conn *c)
+{
+	return c->plain_len;
+}
