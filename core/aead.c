@@ -133,7 +133,8 @@ size_t tls_aead_seal(tls_aead *a, uint8_t type, const uint8_t *plain, size_t n, 
 	if (EVP_EncryptInit_ex(a->ctx, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_EncryptUpdate(a->ctx, NULL, &outl, aad, AAD_LEN) != 1)
 		goto fail;
-	if (n != 0 && (EVP_EncryptUpdate(a->ctx, ct, &outl, plain, (int)n) != 1 || (size_t)outl != n))
+	if (n != 0 &&
+	    (EVP_EncryptUpdate(a->ctx, ct, &outl, plain, (int)n) != 1 || (size_t)outl != n))
 		goto fail;
 	if (EVP_EncryptFinal_ex(a->ctx, ct + n, &finl) != 1 || finl != 0 ||
 	    EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, TLS_AEAD_TAG_LEN, ct + n) != 1)
@@ -156,7 +157,10 @@ long tls_aead_open(tls_aead *a, uint8_t type, uint8_t *body, size_t len, size_t 
 	if (a->ctx == NULL || a->encrypt || a->seq == UINT64_MAX || len < off + TLS_AEAD_TAG_LEN)
 		return -1;
 	size_t m = len - off - TLS_AEAD_TAG_LEN;
-	if (m > TLS_MAX_PLAINTEXT)
+	/* Only what the AAD's 16-bit length can describe. A genuine record of
+	 * more than 2^14 bytes still opens, so that the record layer can
+	 * answer record_overflow as RFC 5246 §6.2.3 asks. */
+	if (m > 0xffff)
 		return -1;
 	uint8_t *ct = body + off;
 	uint8_t *tag = ct + m;

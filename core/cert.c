@@ -452,6 +452,9 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 	/* The engine has no clock of its own: validity is checked at the
 	 * caller's time (sets X509_V_FLAG_USE_CHECK_TIME). */
 	X509_VERIFY_PARAM_set_time(param, (time_t)vp->now);
+	/* Every certificate the user put in the CA file is a trust anchor,
+	 * an intermediate too (as curl does). */
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
 	if (expected != NULL) {
 		int ok;
 		if (is_ip_literal(expected)) {
@@ -463,9 +466,10 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 							X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 			ok = X509_VERIFY_PARAM_set1_host(param, expected, 0);
 		}
-		if (ok != 1) {
-			seterr(reason, reasonlen, "certificate name check: bad expected name %s",
-			       expected);
+		/* An empty name would silently disable the check. */
+		if (ok != 1 || expected[0] == '\0') {
+			seterr(reason, reasonlen,
+			       "certificate name check: bad expected name \"%s\"", expected);
 			goto out;
 		}
 	}

@@ -201,8 +201,7 @@ void tls_wbuf_close(tls_wbuf *w, size_t mark, int len_bytes)
 {
 	if (w->bad)
 		return;
-	if (len_bytes < 1 || len_bytes > 3 || mark > w->len ||
-	    (size_t)len_bytes > w->len - mark) {
+	if (len_bytes < 1 || len_bytes > 3 || mark > w->len || (size_t)len_bytes > w->len - mark) {
 		w->bad = true;
 		return;
 	}

@@ -65,7 +65,8 @@ int tls_hs_client_hello_read(tls_conn *c, tls_cur *body);
 
 /* hs_server_hello.c: ServerHello (RFC 5246 §7.4.1.3). The reader (client)
  * checks the choices against what it offered and detects resumption (echoed
- * session id, RFC 5077 §3.4), switching the shape to RESUMED. */
+ * session id, RFC 5077 §3.4), switching the shape to RESUMED. The writer
+ * (server) makes hs->server_random. */
 int tls_hs_server_hello_write(tls_conn *c, tls_wbuf *w);
 int tls_hs_server_hello_read(tls_conn *c, tls_cur *body);
 

@@ -165,12 +165,14 @@ int tls_hs_certificate_read(tls_conn *c, tls_cur *body)
 		return 0;
 	}
 
-	/* The leaf key must be one we can verify signatures of and, for a
-	 * server, the kind the negotiated suite authenticates with. */
+	/* The leaf key must be one we can verify signatures of (a weak key is
+	 * an identity we refuse: TLS_ERR_AUTH) and, for a server, the kind the
+	 * negotiated suite authenticates with (a wrong kind means the server
+	 * broke the suite's rules: TLS_ERR_PROTOCOL). */
 	int kt = tls_key_type_of(X509_get0_pubkey(sk_X509_value(chain, 0)));
 	if (kt == TLS_KEY_NONE) {
 		sk_X509_pop_free(chain, X509_free);
-		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
+		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
 				"%s certificate key is not one we accept (we take RSA of at "
 				"least 2048 bits, ECDSA P-256/P-384 and Ed25519)",
 				client ? "server" : "client");

@@ -493,6 +493,8 @@ static bool resume(tls_conn *c, const offer *o)
 	hs->resume = s;
 	memcpy(hs->master, s->master, TLS_MASTER_SECRET_LEN);
 	hs->have_master = true;
+	hs->send_ticket = false; /* no ticket renewal on resumption (lead's spec) */
+	hs->cert_requested = false;
 	c->suite = suite;
 	c->group = 0;
 	c->resumed = true;

@@ -67,7 +67,9 @@ int tls_kx_generate(tls_kx *kx, uint16_t group, uint8_t *pub, size_t *publen)
 {
 	const kx_group *g = kx_group_find(group);
 
-	tls_kx_free(kx);
+	/* The caller's struct may be uninitialized: set, never free, here. */
+	kx->priv = NULL;
+	kx->group = 0;
 	if (g == NULL)
 		return -1;
 	kx->priv = kx_keygen(g);

@@ -62,14 +62,11 @@ int tls_prf(int hash, const uint8_t *secret, size_t slen, const char *label, con
 	 * label || seed1 || seed2 (RFC 5246 §5) is passed without copying. */
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)dname, 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, slen);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label,
-						 strlen(label));
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label, strlen(label));
 	if (seed1 != NULL && s1len != 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed1,
-							 s1len);
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed1, s1len);
 	if (seed2 != NULL && s2len != 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed2,
-							 s2len);
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed2, s2len);
 	*p = OSSL_PARAM_construct_end();
 
 	if (EVP_KDF_derive(kctx, out, olen, params) == 1)
@@ -108,8 +105,8 @@ int tls_key_block(int hash, const uint8_t ms[48], const uint8_t client_random[32
 		  const uint8_t server_random[32], uint8_t *out, size_t olen)
 {
 	/* RFC 5246 §6.3: server_random first here, unlike the master secret. */
-	return tls_prf(hash, ms, TLS_MASTER_SECRET_LEN, "key expansion", server_random, TLS_RANDOM_LEN,
-		       client_random, TLS_RANDOM_LEN, out, olen);
+	return tls_prf(hash, ms, TLS_MASTER_SECRET_LEN, "key expansion", server_random,
+		       TLS_RANDOM_LEN, client_random, TLS_RANDOM_LEN, out, olen);
 }
 
 int tls_finished(int hash, const uint8_t ms[48], int from_client, const uint8_t *transcript_hash,

@@ -56,10 +56,10 @@ static const struct {
  * PKCS#1 v1.5 (RFC 8446 §4.2.3 ranks them the same way). */
 static const tls_sigscheme sigschemes[] = {
 	{TLS_SIG_ED25519, "ed25519", TLS_KEY_ED25519, TLS_HASH_SHA256, false},
-	{TLS_SIG_ECDSA_SECP256R1_SHA256, "ecdsa_secp256r1_sha256", TLS_KEY_EC_P256,
-	 TLS_HASH_SHA256, false},
-	{TLS_SIG_ECDSA_SECP384R1_SHA384, "ecdsa_secp384r1_sha384", TLS_KEY_EC_P384,
-	 TLS_HASH_SHA384, false},
+	{TLS_SIG_ECDSA_SECP256R1_SHA256, "ecdsa_secp256r1_sha256", TLS_KEY_EC_P256, TLS_HASH_SHA256,
+	 false},
+	{TLS_SIG_ECDSA_SECP384R1_SHA384, "ecdsa_secp384r1_sha384", TLS_KEY_EC_P384, TLS_HASH_SHA384,
+	 false},
 	{TLS_SIG_RSA_PSS_RSAE_SHA256, "rsa_pss_rsae_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, true},
 	{TLS_SIG_RSA_PSS_RSAE_SHA384, "rsa_pss_rsae_sha384", TLS_KEY_RSA, TLS_HASH_SHA384, true},
 	{TLS_SIG_RSA_PKCS1_SHA256, "rsa_pkcs1_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, false},
@@ -245,7 +245,8 @@ static const struct list_kind group_kind = {"group", "groups", group_lookup, gro
 
 /* set_err(err, errlen, fmt, ...): format the message into ${err} (when
  * there is room for one); returns -1 for the caller to pass on. */
-__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen, const char *fmt,
+							 ...)
 {
 	if (err != NULL && errlen > 0) {
 		va_list ap;

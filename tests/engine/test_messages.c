@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sodium.h>
 
@@ -324,6 +325,27 @@ static void test_certificate_malformed(void)
 		int rc = run_reader(c, tls_hs_certificate_read, body, w.len);
 		CHECK(strstr(c->reason, "certificate 2") != NULL);
 		EXPECT_FAIL(c, rc, TLS_ERR_AUTH, TLS_ALERT_BAD_CERTIFICATE);
+	}
+	/* A well-formed certificate with a key we refuse (RSA-1024). */
+	{
+		testpki_leaf_opts o = {.key_type = TLS_KEY_RSA, .rsa_bits = 1024, .dns = NAME};
+		char *cert = NULL, *key = NULL;
+		CHECK_EQ(testpki_issue(&ca, &o, &cert, &key), 0);
+		BIO *bio = BIO_new_mem_buf(cert, -1);
+		X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		unsigned char *weak = NULL;
+		int wlen = x != NULL ? i2d_X509(x, &weak) : -1;
+		CHECK(wlen > 0);
+		if (wlen > 0) {
+			len = build_list(body, weak, (size_t)wlen, 1, 0);
+			EXPECT_FAIL(c, run_reader(c, tls_hs_certificate_read, body, len),
+				    TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE);
+		}
+		OPENSSL_free(weak);
+		X509_free(x);
+		BIO_free(bio);
+		free(cert);
+		free(key);
 	}
 	/* More than our bound of 10 certificates. */
 	len = build_list(body, der, dlen, 11, 0);

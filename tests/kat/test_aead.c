@@ -29,7 +29,7 @@
 
 static const int kinds[] = {TLS_AEAD_AES128GCM, TLS_AEAD_AES256GCM, TLS_AEAD_CHACHA20};
 
-static uint8_t body[MAXBODY], body2[MAXBODY], pristine[MAXBODY], plain[TLS_MAX_PLAINTEXT + 1];
+static uint8_t body[MAXBODY], body2[MAXBODY + 1], pristine[MAXBODY], plain[TLS_MAX_PLAINTEXT + 1];
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -172,8 +172,9 @@ static void check_fixed(int kind, const char *ct_hex, const char *tag_hex)
 
 	CHECK_EQ(tls_aead_init(&enc, kind, key, iv, true), 0);
 	enc.seq = fixed_seq;
-	CHECK_EQ(tls_aead_seal(&enc, TLS_CT_APPLICATION_DATA, (const uint8_t *)fixed_plain, n, body),
-		 wlen);
+	CHECK_EQ(
+		tls_aead_seal(&enc, TLS_CT_APPLICATION_DATA, (const uint8_t *)fixed_plain, n, body),
+		wlen);
 	CHECK_MEM(body, want, wlen);
 
 	CHECK_EQ(tls_aead_init(&dec, kind, key, iv, false), 0);
@@ -224,16 +225,16 @@ static size_t sodium_record(int kind, const uint8_t *key, const uint8_t *iv, uin
 		memcpy(nonce, iv, 12);
 		for (int i = 0; i < 8; i++)
 			nonce[4 + i] ^= s[i];
-		crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + n, &maclen, pt, n, aad,
-								   13, NULL, nonce, key);
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + n, &maclen, pt, n,
+								   aad, 13, NULL, nonce, key);
 		return n + (size_t)maclen;
 	}
 	if (kind == TLS_AEAD_AES256GCM && crypto_aead_aes256gcm_is_available()) {
 		memcpy(nonce, iv, 4);
 		memcpy(nonce + 4, s, 8);
 		memcpy(out, s, 8);
-		crypto_aead_aes256gcm_encrypt_detached(out + 8, out + 8 + n, &maclen, pt, n, aad, 13,
-						       NULL, nonce, key);
+		crypto_aead_aes256gcm_encrypt_detached(out + 8, out + 8 + n, &maclen, pt, n, aad,
+						       13, NULL, nonce, key);
 		return 8 + n + (size_t)maclen;
 	}
 	return 0;
@@ -241,8 +242,8 @@ static size_t sodium_record(int kind, const uint8_t *key, const uint8_t *iv, uin
 
 static void test_against_sodium(void)
 {
-	static const uint64_t seqs[] = {0, 1, 2, 255, 256, 0x0102030405060708ull,
-					0x8000000000000000ull, UINT64_MAX - 1};
+	static const uint64_t seqs[] = {
+		0, 1, 2, 255, 256, 0x0102030405060708ull, 0x8000000000000000ull, UINT64_MAX - 1};
 	static const size_t lens[] = {0, 1, 15, 16, 17, 100, 1000, 16383, 16384};
 	uint8_t key[32], iv[12];
 
@@ -274,7 +275,8 @@ static void test_against_sodium(void)
 			CHECK_EQ(tls_aead_open(&dec, type, body2, wlen, &po), (long)n);
 			CHECK_MEM(body2 + po, plain, n);
 		}
-		/* Every length at one sequence number. */
+		/* Every length, at consecutive sequence numbers. */
+		enc.seq = 1000;
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 			size_t n = lens[i];
 			randombytes_buf(plain, n);
@@ -285,6 +287,18 @@ static void test_against_sodium(void)
 				continue;
 			CHECK_EQ(tls_aead_seal(&enc, TLS_CT_HANDSHAKE, plain, n, body), wlen);
 			CHECK_MEM(body, body2, wlen);
+		}
+		/* A peer's authentic 2^14 + 1 byte record opens (the record
+		 * layer, not the AEAD, answers record_overflow). */
+		randombytes_buf(plain, TLS_MAX_PLAINTEXT + 1);
+		size_t wlen = sodium_record(kind, key, iv, 77, TLS_CT_APPLICATION_DATA, plain,
+					    TLS_MAX_PLAINTEXT + 1, body2);
+		if (wlen != 0) {
+			size_t po;
+			dec.seq = 77;
+			CHECK_EQ(tls_aead_open(&dec, TLS_CT_APPLICATION_DATA, body2, wlen, &po),
+				 (long)TLS_MAX_PLAINTEXT + 1);
+			CHECK_MEM(body2 + po, plain, TLS_MAX_PLAINTEXT + 1);
 		}
 		tls_aead_free(&enc);
 		tls_aead_free(&dec);

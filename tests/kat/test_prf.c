@@ -31,7 +31,8 @@ static size_t hmac(const char *md, const uint8_t *key, size_t klen, const uint8_
 	};
 	size_t olen = 0;
 	int ok = ctx != NULL && EVP_MAC_init(ctx, key, klen, params) == 1 &&
-		 EVP_MAC_update(ctx, a, alen) == 1 && (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
+		 EVP_MAC_update(ctx, a, alen) == 1 &&
+		 (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
 		 EVP_MAC_final(ctx, out, &olen, 64) == 1;
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
@@ -95,8 +96,7 @@ static void test_published_vectors(void)
 	CHECK_MEM(out, want, wlen);
 	/* A shorter request is a prefix (P_hash is truncated, RFC 5246 §5). */
 	memset(out, 0, sizeof(out));
-	CHECK_EQ(tls_prf(TLS_HASH_SHA256, secret, 16, "test label", seed, 16, NULL, 0, out, 37),
-		 0);
+	CHECK_EQ(tls_prf(TLS_HASH_SHA256, secret, 16, "test label", seed, 16, NULL, 0, out, 37), 0);
 	CHECK_MEM(out, want, 37);
 	CHECK_EQ(out[37], 0);
 
@@ -133,7 +133,8 @@ static void test_published_vectors(void)
 
 static void test_cross_check(void)
 {
-	static const size_t lens[] = {1, 12, 31, 32, 33, 47, 48, 49, 64, 72, 88, 100, 104, 200, 257};
+	static const size_t lens[] = {1,  12, 31, 32,  33,  47,  48, 49,
+				      64, 72, 88, 100, 104, 200, 257};
 	uint8_t secret[80], seed[200], got[257], want[257];
 
 	for (int hash = TLS_HASH_SHA256; hash <= TLS_HASH_SHA384; hash++) {

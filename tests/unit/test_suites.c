@@ -89,9 +89,9 @@ static void test_groups(void)
 		const char *name;
 		uint16_t id;
 	} names[] = {
-		{"x25519", 29},      {"X25519", 29},     {"secp256r1", 23}, {"P-256", 23},
-		{"prime256v1", 23},  {"p-256", 23},      {"secp384r1", 24}, {"P-384", 24},
-		{"SECP384R1", 24},
+		{"x25519", 29},    {"X25519", 29},     {"secp256r1", 23},
+		{"P-256", 23},     {"prime256v1", 23}, {"p-256", 23},
+		{"secp384r1", 24}, {"P-384", 24},      {"SECP384R1", 24},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const tls_group *g = tls_group_by_name(names[i].name);
@@ -170,8 +170,8 @@ static void test_suites_parse(void)
 	char err[256];
 	size_t n;
 
-	CHECK_EQ(tls_suites_parse("ECDHE-RSA-CHACHA20-POLY1305:AES128-GCM-SHA256", out, 16, &n,
-				  err, sizeof(err)),
+	CHECK_EQ(tls_suites_parse("ECDHE-RSA-CHACHA20-POLY1305:AES128-GCM-SHA256", out, 16, &n, err,
+				  sizeof(err)),
 		 0);
 	CHECK_EQ(n, 2);
 	CHECK_EQ(out[0], 0xcca8);
@@ -199,8 +199,7 @@ static void test_suites_parse(void)
 
 	/* Unknown name: error naming it and listing what is supported. */
 	n = 99;
-	CHECK_EQ(tls_suites_parse("ECDHE-RSA-AES128-GCM-SHA256:FOO", out, 16, &n, err,
-				  sizeof(err)),
+	CHECK_EQ(tls_suites_parse("ECDHE-RSA-AES128-GCM-SHA256:FOO", out, 16, &n, err, sizeof(err)),
 		 -1);
 	CHECK_EQ(n, 0);
 	CHECK(strstr(err, "unknown cipher suite 'FOO'") != NULL);
