@@ -111,6 +111,10 @@ void tls_conn_set_session(tls_conn *c, tls_session *s);
 /* tls_conn_get_session(c): client, after the handshake: a new reference to
  * the resumable session (with its ticket), or NULL. */
 tls_session *tls_conn_get_session(tls_conn *c);
+/* tls_session_ref / tls_session_unref: shared ownership of a session
+ * (declared with the session itself in session.h); unref(NULL) is a no-op. */
+tls_session *tls_session_ref(tls_session *s);
+void tls_session_unref(tls_session *s);
 
 /* State flags (any combination). */
 enum {

@@ -1,0 +1,502 @@
+#!/usr/bin/env bash
+# run.sh CASE: one interop case between tlsdrv (our engine) and a stock peer
+# (openssl s_server/s_client, gnutls-serv/gnutls-cli) over loopback TCP.
+# run.sh --list prints the case names (CMake registers one test per name).
+#
+# Environment: TLSDRV (the tlsdrv binary), INTEROP_DIR (where the shared PKI
+# and pattern files live; per-case logs go to $INTEROP_DIR/work/CASE).
+#
+# Every case asserts what was negotiated on both sides (TLS 1.2, the suite,
+# the group where it matters), and data cases move 1 MiB each way and check
+# it byte for byte on both ends. Every process runs under `timeout` and is
+# killed on exit, so a hung peer cannot hang ctest.
+set -euo pipefail
+
+cases=(
+	ossl-srv-ecdsa-aes128 ossl-srv-ecdsa-aes256 ossl-srv-ecdsa-chacha20
+	ossl-srv-rsa-aes128 ossl-srv-rsa-aes256 ossl-srv-rsa-chacha20
+	ossl-srv-rsakx-aes128 ossl-srv-rsakx-aes256 ossl-srv-p384 ossl-srv-ed25519
+	ossl-srv-x25519 ossl-srv-secp256r1 ossl-srv-secp384r1 ossl-srv-mtls-p256
+	ossl-srv-mtls-rsa ossl-srv-resume ossl-srv-pin ossl-srv-ip-san
+	ossl-srv-untrusted ossl-srv-wrong-name ossl-srv-tls13-only ossl-srv-reneg
+	ossl-cli-default ossl-cli-rsa-aes256 ossl-cli-chacha20 ossl-cli-p384
+	ossl-cli-ed25519 ossl-cli-rsakx ossl-cli-mtls ossl-cli-mtls-nocert
+	ossl-cli-resume ossl-cli-tls13-only
+	gnutls-srv-ecdsa gnutls-srv-rsa gnutls-srv-chacha20 gnutls-srv-resume
+	gnutls-srv-mtls
+	gnutls-cli-ecdsa gnutls-cli-rsa-aes256 gnutls-cli-ed25519 gnutls-cli-resume
+	gnutls-cli-mtls
+)
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${cases[@]}"
+	exit 0
+fi
+name=${1:?usage: run.sh CASE | --list}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+drv=${TLSDRV:?TLSDRV must name the tlsdrv binary}
+base=${INTEROP_DIR:?INTEROP_DIR must name a scratch directory}
+pki=$base/pki
+w=$base/work/$name
+MiB=1048576
+T=25 # seconds any single process may run
+
+mkdir -p "$base"
+rm -rf "$w"
+mkdir -p "$w"
+# Shared PKI and pattern files, made once per build directory (ctest -j).
+(
+	flock 9
+	"$here/mkcerts.sh" "$pki" >/dev/null
+	if [ ! -s "$base/pat.bin" ]; then
+		"$drv" pattern $MiB >"$base/pat.tmp"
+		mv "$base/pat.tmp" "$base/pat.bin"
+	fi
+) 9>"$base/.lock"
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+fail() {
+	echo "interop/$name: FAIL: $*" >&2
+	for f in "$w"/*.log; do
+		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
+	done >&2
+	exit 1
+}
+has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
+hasnt() { ! grep -q -E -- "$2" "$w/$1" || fail "$1 has /$2/"; }
+# free_port: sets $port to a loopback port nobody uses (below the ephemeral
+# range), held under a lock until wait_listen sees our stock server on it,
+# so parallel cases never pick the same one.
+free_port() {
+	exec 8>"$base/.portlock"
+	flock 8
+	for _ in $(seq 100); do
+		port=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$port" | grep -q . || return 0
+	done
+	fail "no free port"
+}
+wait_listen() {
+	for _ in $(seq 200); do
+		if ss -Hltn "sport = :$1" | grep -q .; then
+			flock -u 8
+			return 0
+		fi
+		sleep 0.025
+	done
+	fail "nothing listens on port $1"
+}
+# feed FILE: $w/feed is a FIFO that yields FILE and then stays open, so a
+# stock tool does not hang up on end of input before its peer is done.
+feed() {
+	rm -f "$w/feed"
+	mkfifo "$w/feed"
+	{ cat "$1"; exec sleep $T; } >"$w/feed" 2>/dev/null 8>&- &
+	pids+=("$!")
+}
+bg() { # bg OUT LOG CMD...: start CMD under timeout; its pid in $bgpid
+	local out=$1 log=$2
+	shift 2
+	timeout $T "$@" <"$w/feed" >"$w/$out" 2>"$w/$log" 8>&- &
+	bgpid=$!
+	pids+=("$bgpid")
+}
+check_data() { # check_data FILE [--text]: FILE is exactly 1 MiB of pattern
+	"$drv" check $MiB "${@:2}" <"$w/$1" 2>>"$w/check.log" || fail "$1: data mismatch"
+}
+drv_ok() { # drv_ok SUITE [GROUP]: what tlsdrv reported
+	has drv.log "established version=TLSv1.2 suite=$1 "
+	[ -z "${2:-}" ] || has drv.log " group=$2 "
+	has drv.log ": ok$"
+}
+
+suite_hex() { # the ServerHello bytes of a suite, as s_server -trace prints them
+	case $1 in
+	ECDHE-ECDSA-AES128-GCM-SHA256) echo "0xC0, 0x2B" ;;
+	ECDHE-ECDSA-AES256-GCM-SHA384) echo "0xC0, 0x2C" ;;
+	ECDHE-ECDSA-CHACHA20-POLY1305) echo "0xCC, 0xA9" ;;
+	ECDHE-RSA-AES128-GCM-SHA256) echo "0xC0, 0x2F" ;;
+	ECDHE-RSA-AES256-GCM-SHA384) echo "0xC0, 0x30" ;;
+	ECDHE-RSA-CHACHA20-POLY1305) echo "0xCC, 0xA8" ;;
+	AES128-GCM-SHA256) echo "0x00, 0x9C" ;;
+	AES256-GCM-SHA384) echo "0x00, 0x9D" ;;
+	*) fail "unknown suite $1" ;;
+	esac
+}
+group_id() {
+	case $1 in x25519) echo 29 ;; secp256r1) echo 23 ;; secp384r1) echo 24 ;; esac
+}
+
+# --- tlsdrv client <-> openssl s_server ------------------------------------
+# ossl_srv CERT SUITE GROUP "DRV ARGS" "S_SERVER ARGS" [INPUT]
+ossl_srv() {
+	local cert=$1 suite=$2 group=$3 drvargs=$4 srvargs=$5 input=${6:-$base/pat.bin}
+	local port rc=0
+	free_port
+	feed "$input"
+	# -quiet: stdout carries only the data received; -trace goes to a file.
+	# shellcheck disable=SC2086
+	bg srv.out srv.log openssl s_server -quiet -trace -msgfile "$w/trace.log" \
+		-accept "127.0.0.1:$port" -naccept 1 -cert "$pki/$cert.crt" \
+		-key "$pki/$cert.key" $srvargs
+	local srv=$bgpid
+	wait_listen "$port"
+	# shellcheck disable=SC2086
+	timeout $T "$drv" client --connect "127.0.0.1:$port" $drvargs 2>"$w/drv.log" || rc=$?
+	wait "$srv" || true
+	[ "$rc" = 0 ] || fail "tlsdrv client exited $rc"
+	hasnt trace.log "TLS 1\.3"
+	if [ -n "$suite" ] || grep -q "ServerHello," "$w/trace.log"; then
+		has trace.log "server_version=0x303 \(TLS 1.2\)"
+	fi
+	if [ -n "$suite" ]; then
+		has trace.log "cipher_suite \{$(suite_hex "$suite")\}"
+		drv_ok "$suite" "$group"
+	fi
+	[ -z "$group" ] || has trace.log "named_curve: .*\($(group_id "$group")\)"
+}
+# ossl_srv_data CERT SUITE GROUP "DRV ARGS" "S_SERVER ARGS": 1 MiB each way
+ossl_srv_data() {
+	ossl_srv "$1" "$2" "$3" "--name localhost --ca $pki/ca.crt --send $MiB --expect $MiB $4" "$5"
+	check_data srv.out
+}
+
+# --- tlsdrv server <-> openssl s_client ------------------------------------
+start_drv_server() { # start_drv_server ARGS...: sets $port
+	timeout $T "$drv" server --port 0 "$@" >"$w/port.out" 2>"$w/drv.log" &
+	drvpid=$!
+	pids+=("$drvpid")
+	for _ in $(seq 200); do
+		port=$(awk '/^PORT/ {print $2}' "$w/port.out")
+		[ -n "$port" ] && return 0
+		sleep 0.025
+	done
+	fail "tlsdrv server reported no port"
+}
+wait_drv() { # wait_drv: tlsdrv server's exit status must be 0
+	local rc=0
+	wait "$drvpid" || rc=$?
+	[ "$rc" = 0 ] || fail "tlsdrv server exited $rc"
+}
+# ossl_cli CERT SUITE "DRV ARGS" "S_CLIENT ARGS": 1 MiB each way
+ossl_cli() {
+	local cert=$1 suite=$2 rc=0
+	# shellcheck disable=SC2086
+	start_drv_server --cert "$pki/$cert.crt" --key "$pki/$cert.key" --send $MiB \
+		--expect $MiB $3
+	feed "$base/pat.bin"
+	# shellcheck disable=SC2086
+	timeout $T openssl s_client -brief -connect "127.0.0.1:$port" -servername localhost \
+		-CAfile "$pki/ca.crt" -verify_return_error $4 <"$w/feed" >"$w/cli.out" \
+		2>"$w/cli.log" || rc=$?
+	wait_drv
+	[ "$rc" = 0 ] || fail "s_client exited $rc"
+	has cli.log "^Protocol version: TLSv1\.2$"
+	has cli.log "^Verification: OK$"
+	if [ -z "$suite" ]; then # whatever was chosen, both must agree on it
+		suite=$(sed -n 's/^Ciphersuite: //p' "$w/cli.log")
+	fi
+	has cli.log "^Ciphersuite: $suite$"
+	drv_ok "$suite"
+	check_data cli.out
+}
+
+# --- tlsdrv client <-> gnutls-serv -----------------------------------------
+# gnutls_srv CERT "DRV ARGS" "GNUTLS-SERV ARGS": gnutls-serv --echo echoes
+# lines of text (it works on C strings), hence --text data.
+gnutls_srv() {
+	local cert=$1 port rc=0
+	free_port
+	feed /dev/null
+	# shellcheck disable=SC2086
+	bg srv.log srv-err.log stdbuf -oL gnutls-serv --echo --crlf -p "$port" \
+		--x509certfile "$pki/$cert.crt" --x509keyfile "$pki/$cert.key" $3
+	wait_listen "$port"
+	# shellcheck disable=SC2086
+	timeout $T "$drv" client --connect "127.0.0.1:$port" --name localhost \
+		--ca "$pki/ca.crt" $2 2>"$w/drv.log" || rc=$?
+	[ "$rc" = 0 ] || fail "tlsdrv client exited $rc"
+	sleep 0.1 # let gnutls-serv print what it saw
+	has srv.log "^- Version: TLS1\.2$"
+	hasnt srv.log "TLS1\.3"
+}
+gnutls_srv_data() { # gnutls_srv_data CERT SUITE GNUTLS-CIPHER "DRV" "SERV"
+	gnutls_srv "$1" "--send $MiB --expect $MiB --expect-suite $2 $4 --text" "$5"
+	drv_ok "$2"
+	has srv.log "^- Cipher: $3$"
+}
+
+# --- tlsdrv server <-> gnutls-cli ------------------------------------------
+# gnutls_cli CERT "DRV ARGS" "GNUTLS-CLI ARGS" INPUT
+gnutls_cli() {
+	local cert=$1 rc=0
+	# shellcheck disable=SC2086
+	start_drv_server --cert "$pki/$cert.crt" --key "$pki/$cert.key" $2
+	feed "$4"
+	# shellcheck disable=SC2086
+	timeout $T gnutls-cli --logfile "$w/cli.log" --x509cafile "$pki/ca.crt" \
+		-p "$port" --sni-hostname localhost --verify-hostname localhost $3 127.0.0.1 \
+		<"$w/feed" >"$w/cli.out" 2>"$w/cli-err.log" || rc=$?
+	wait_drv
+	[ "$rc" = 0 ] || fail "gnutls-cli exited $rc"
+	has cli.log "^- Description: \(TLS1\.2-X\.509\)"
+	hasnt cli.log "TLS1\.3"
+}
+gnutls_cli_data() { # gnutls_cli_data CERT SUITE GNUTLS-DESC-TAIL "DRV" "CLI"
+	gnutls_cli "$1" "--send $MiB --expect $MiB --expect-suite $2 $4" "$5" "$base/pat.bin"
+	drv_ok "$2"
+	has cli.log "^- Description: \(TLS1\.2-X\.509\)-$3$"
+	check_data cli.out
+}
+
+p256=server-p256
+rsa=server-rsa
+ca="--name localhost --ca $pki/ca.crt"
+case $name in
+ossl-srv-ecdsa-aes128 | ossl-srv-ecdsa-aes256 | ossl-srv-ecdsa-chacha20 | \
+	ossl-srv-rsa-aes128 | ossl-srv-rsa-aes256 | ossl-srv-rsa-chacha20)
+	# The server picks each default suite out of our default offer.
+	kind=${name#ossl-srv-}
+	kind=${kind%-*}
+	suite=$(echo "${name##*-}" | sed 's/aes128/AES128-GCM-SHA256/; s/aes256/AES256-GCM-SHA384/;
+		s/chacha20/CHACHA20-POLY1305/')
+	suite=ECDHE-${kind^^}-$suite
+	cert=$([ "$kind" = ecdsa ] && echo $p256 || echo $rsa)
+	ossl_srv_data "$cert" "$suite" x25519 "" "-cipher $suite"
+	;;
+ossl-srv-rsakx-aes128)
+	ossl_srv_data $rsa AES128-GCM-SHA256 "" "--ciphers AES128-GCM-SHA256" \
+		"-cipher AES128-GCM-SHA256"
+	hasnt trace.log "ServerKeyExchange"
+	;;
+ossl-srv-rsakx-aes256)
+	ossl_srv_data $rsa AES256-GCM-SHA384 "" "--ciphers AES256-GCM-SHA384" \
+		"-cipher AES256-GCM-SHA384"
+	hasnt trace.log "ServerKeyExchange"
+	;;
+ossl-srv-p384)
+	ossl_srv_data server-p384 ECDHE-ECDSA-AES256-GCM-SHA384 "" \
+		"--ciphers ECDHE-ECDSA-AES256-GCM-SHA384" ""
+	has trace.log "NIST CURVE: P-384"
+	# TLS 1.2 ECDSA schemes name the hash, not the curve: any is fine as
+	# long as we report what the server's ServerKeyExchange carried.
+	sig=$(sed -n 's/^ *Signature Algorithm: .*(\(0x[0-9a-f]*\))$/\1/p' "$w/trace.log")
+	has drv.log "sigscheme=${sig:-none} "
+	;;
+ossl-srv-ed25519)
+	ossl_srv_data server-ed25519 ECDHE-ECDSA-AES128-GCM-SHA256 "" "" ""
+	has drv.log "sigscheme=0x0807 " # ed25519
+	;;
+ossl-srv-x25519)
+	# An RSA certificate: in TLS 1.2 supported_groups also limits the curve
+	# of an ECDSA certificate (RFC 8422 §5.1), so x25519 alone excludes P-256.
+	ossl_srv_data $rsa ECDHE-RSA-AES128-GCM-SHA256 x25519 "--groups x25519" ""
+	;;
+ossl-srv-secp256r1)
+	ossl_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 secp256r1 "--groups secp256r1" ""
+	;;
+ossl-srv-secp384r1)
+	ossl_srv_data server-p384 ECDHE-ECDSA-AES128-GCM-SHA256 secp384r1 "--groups secp384r1" \
+		"-cipher ECDHE-ECDSA-AES128-GCM-SHA256"
+	;;
+ossl-srv-mtls-p256 | ossl-srv-mtls-rsa)
+	c=client-${name##*-}
+	ossl_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" \
+		"--cert $pki/$c.crt --key $pki/$c.key" \
+		"-Verify 1 -verify_return_error -CAfile $pki/ca.crt"
+	has trace.log "CertificateRequest"
+	has trace.log "CertificateVerify"
+	has trace.log "interop client ${name##*-}"
+	;;
+ossl-srv-resume)
+	ossl_srv $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" "$ca --resume" "-naccept 2" /dev/null
+	[ "$(grep -c "established.*resumed=no" "$w/drv.log")" = 1 ] || fail "first not full"
+	[ "$(grep -c "established.*resumed=yes" "$w/drv.log")" = 1 ] || fail "second not resumed"
+	# Two handshakes, one certificate: the second was abbreviated (RFC 5077 §3.1).
+	[ "$(grep -c "ServerHello, Length" "$w/trace.log")" = 2 ] || fail "not 2 ServerHellos"
+	[ "$(grep -c "^ *Certificate, Length" "$w/trace.log")" = 1 ] || fail "cert sent twice"
+	has trace.log "NewSessionTicket"
+	;;
+ossl-srv-pin)
+	pin=$(openssl pkey -in "$pki/$p256.key" -pubout -outform DER |
+		openssl dgst -sha256 -binary | base64)
+	ossl_srv $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" \
+		"--name localhost --pin sha256//$pin --send 1000 --expect 0" "" /dev/null
+	has drv.log "peer_verified=yes"
+	;;
+ossl-srv-ip-san)
+	# No server name: no SNI, and 127.0.0.1 is checked against the IP SAN.
+	ossl_srv $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" \
+		"--ca $pki/ca.crt --send 1000 --expect 0" "" /dev/null
+	has drv.log "peer_verified=yes sni=\"\" "
+	hasnt trace.log "server_name"
+	;;
+ossl-srv-tls13-only)
+	# A server that speaks only TLS 1.3 turns our 1.2 ClientHello away.
+	ossl_srv $p256 "" "" "$ca --send 1000 --expect-fail ALERT:protocol_version" "-tls1_3" \
+		/dev/null
+	has drv.log "failed: class=ALERT alert=protocol_version \(from peer\)"
+	[ ! -s "$w/srv.out" ] || fail "application data reached the server"
+	;;
+ossl-srv-reneg)
+	# s_server's "r" command sends HelloRequest; we never renegotiate and
+	# answer with a no_renegotiation warning (RFC 5246 §7.4.1.1), which
+	# OpenSSL 3 then ends with a fatal handshake_failure of its own.
+	free_port
+	rm -f "$w/feed"
+	mkfifo "$w/feed"
+	{ sleep 0.5; echo r; exec sleep $T; } >"$w/feed" 2>/dev/null 8>&- &
+	pids+=("$!")
+	bg srv.out srv.log openssl s_server -trace -msgfile "$w/trace.log" -naccept 1 \
+		-accept "127.0.0.1:$port" -cert "$pki/$p256.crt" -key "$pki/$p256.key"
+	srv=$bgpid
+	wait_listen "$port"
+	# shellcheck disable=SC2086
+	timeout $T "$drv" client --connect "127.0.0.1:$port" $ca --expect 64 --text \
+		--expect-fail ALERT 2>"$w/drv.log" || fail "tlsdrv client failed"
+	wait "$srv" || true
+	has drv.log "established version=TLSv1\.2 "
+	has trace.log "HelloRequest"
+	has trace.log "Level=warning\(1\), description=no renegotiation\(100\)"
+	[ "$(grep -c "ClientHello, Length" "$w/trace.log")" = 1 ] || fail "we renegotiated"
+	;;
+ossl-srv-untrusted | ossl-srv-wrong-name)
+	if [ "$name" = ossl-srv-untrusted ]; then
+		cert=evil-server args="--name localhost"
+	else
+		cert=$p256 args="--name wrong.example"
+	fi
+	ossl_srv "$cert" "" "" "$args --ca $pki/ca.crt --send 1000 --expect-fail AUTH" "" \
+		/dev/null
+	has drv.log "failed: class=AUTH alert=[a-z_]+ \(sent\)"
+	has drv.log "expected failure AUTH happened"
+	[ ! -s "$w/srv.out" ] || fail "application data reached the server"
+	has trace.log "Alert"
+	;;
+ossl-cli-default)
+	ossl_cli $p256 "" "" ""
+	;;
+ossl-cli-rsa-aes256)
+	ossl_cli $rsa ECDHE-RSA-AES256-GCM-SHA384 "" "-tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384"
+	;;
+ossl-cli-chacha20)
+	ossl_cli $p256 ECDHE-ECDSA-CHACHA20-POLY1305 "" \
+		"-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305"
+	;;
+ossl-cli-p384)
+	ossl_cli server-p384 "" "--expect-group secp384r1" "-groups secp384r1"
+	has cli.log "^Server Temp Key: ECDH, (P-384|secp384r1), 384 bits$"
+	;;
+ossl-cli-ed25519)
+	ossl_cli server-ed25519 "" "" "-sigalgs ed25519"
+	grep -q -i "^Signature type: Ed25519$" "$w/cli.log" || fail "not an Ed25519 signature"
+	has drv.log " sni=\"localhost\" "
+	;;
+ossl-cli-rsakx)
+	ossl_cli $rsa AES256-GCM-SHA384 "--ciphers AES256-GCM-SHA384" \
+		"-tls1_2 -cipher AES256-GCM-SHA384"
+	;;
+ossl-cli-mtls)
+	ossl_cli $p256 "" "--ca $pki/ca.crt --verify require" \
+		"-cert $pki/client-p256.crt -key $pki/client-p256.key"
+	has drv.log "peer_verified=yes .*peer=\".*interop client p256"
+	;;
+ossl-cli-mtls-nocert)
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --ca "$pki/ca.crt" \
+		--verify require --expect-fail AUTH
+	rc=0
+	timeout $T openssl s_client -brief -connect "127.0.0.1:$port" -CAfile "$pki/ca.crt" \
+		</dev/null >"$w/cli.out" 2>"$w/cli.log" || rc=$?
+	wait_drv
+	[ "$rc" != 0 ] || fail "s_client without a certificate was let in"
+	has drv.log "failed: class=AUTH"
+	has cli.log "alert"
+	;;
+ossl-cli-resume)
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --accept 2 \
+		--expect-resumed
+	for i in 1 2; do
+		io=$([ $i = 1 ] && echo -sess_out || echo -sess_in)
+		timeout $T openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+			-CAfile "$pki/ca.crt" -verify_return_error "$io" "$w/sess.pem" \
+			</dev/null >"$w/cli$i.log" 2>&1 || fail "s_client run $i failed"
+	done
+	wait_drv
+	has cli1.log "^New, TLSv1\.2, Cipher is "
+	has cli2.log "^Reused, TLSv1\.2, Cipher is "
+	has drv.log "resumed=yes"
+	;;
+ossl-cli-tls13-only)
+	# A client that offers only TLS 1.3 finds nothing in common with us.
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --send 1000 \
+		--expect-fail NEGOTIATION
+	rc=0
+	timeout $T openssl s_client -brief -tls1_3 -connect "127.0.0.1:$port" \
+		-CAfile "$pki/ca.crt" </dev/null >"$w/cli.out" 2>"$w/cli.log" || rc=$?
+	wait_drv
+	[ "$rc" != 0 ] || fail "s_client -tls1_3 got in"
+	[ ! -s "$w/cli.out" ] || fail "application data reached the client"
+	has drv.log "failed: class=NEGOTIATION"
+	;;
+gnutls-srv-ecdsa)
+	gnutls_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 AES-128-GCM \
+		"--ciphers ECDHE-ECDSA-AES128-GCM-SHA256" ""
+	;;
+gnutls-srv-rsa)
+	gnutls_srv_data $rsa ECDHE-RSA-AES256-GCM-SHA384 AES-256-GCM \
+		"--ciphers ECDHE-RSA-AES256-GCM-SHA384 --groups secp256r1" ""
+	has drv.log " group=secp256r1 "
+	;;
+gnutls-srv-chacha20)
+	gnutls_srv_data $p256 ECDHE-ECDSA-CHACHA20-POLY1305 CHACHA20-POLY1305 \
+		"--ciphers ECDHE-ECDSA-CHACHA20-POLY1305" ""
+	;;
+gnutls-srv-resume)
+	gnutls_srv $p256 "--resume" ""
+	has drv.log "resumed=yes"
+	has srv.log "This is a resumed session"
+	;;
+gnutls-srv-mtls)
+	gnutls_srv_data $p256 ECDHE-ECDSA-AES256-GCM-SHA384 AES-256-GCM \
+		"--ciphers ECDHE-ECDSA-AES256-GCM-SHA384 --cert $pki/client-rsa.crt --key $pki/client-rsa.key" \
+		"--require-client-cert --verify-client-cert --x509cafile $pki/ca.crt"
+	has srv.log "interop client rsa"
+	has srv.log "The certificate is trusted"
+	;;
+gnutls-cli-ecdsa)
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" "" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-128-GCM"
+	;;
+gnutls-cli-rsa-aes256)
+	gnutls_cli_data $rsa ECDHE-RSA-AES256-GCM-SHA384 \
+		"\(ECDHE-SECP384R1\)-\(RSA-.*\)-\(AES-256-GCM\)" "--expect-group secp384r1" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-256-GCM:-GROUP-ALL:+GROUP-SECP384R1"
+	;;
+gnutls-cli-ed25519)
+	gnutls_cli_data server-ed25519 ECDHE-ECDSA-CHACHA20-POLY1305 \
+		"\(ECDHE-X25519\)-\(EdDSA-Ed25519\)-\(CHACHA20-POLY1305\)" "" \
+		"--priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305"
+	;;
+gnutls-cli-resume)
+	gnutls_cli $p256 "--accept 2 --expect-resumed" "--resume" /dev/null
+	has cli.log "This is a resumed session"
+	[ "$(grep -c "resumed=yes" "$w/drv.log")" = 1 ] || fail "not resumed once"
+	;;
+gnutls-cli-mtls)
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" \
+		"--ca $pki/ca.crt --verify require" \
+		"--x509certfile $pki/client-p256.crt --x509keyfile $pki/client-p256.key"
+	has drv.log "peer_verified=yes .*interop client p256"
+	;;
+*)
+	fail "unknown case (see run.sh --list)"
+	;;
+esac
+echo "interop/$name: ok"
