@@ -1,0 +1,83 @@
+/*
+ * A two-level table: 1024 pages of 4096 slots cover descriptors below 2^22
+ * (far above any RLIMIT_NOFILE we meet); pages are allocated on first use
+ * and never freed, so a lock-free reader can never see one disappear.
+ */
+#include "fdtab.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "sconn.h"
+
+#define PAGE_BITS  12
+#define PAGE_SLOTS (1u << PAGE_BITS)
+#define PAGES      1024u
+
+#define STRIPES 64u
+
+static struct sconn **pages[PAGES];
+static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Slot updates and acquire-with-reference serialise per stripe, so a
+ * reference is never taken on a connection whose last alias just went. */
+static pthread_mutex_t stripes[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+struct sconn *fdtab_get(int fd)
+{
+	unsigned u = (unsigned)fd;
+	if (fd < 0 || (u >> PAGE_BITS) >= PAGES)
+		return NULL;
+	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
+	if (!page)
+		return NULL;
+	return __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
+}
+
+struct sconn *fdtab_acquire(int fd)
+{
+	if (!fdtab_get(fd))
+		return NULL;
+	pthread_mutex_t *m = &stripes[(unsigned)fd % STRIPES];
+	pthread_mutex_lock(m);
+	struct sconn *s = fdtab_get(fd);
+	if (s)
+		sconn_ref(s);
+	pthread_mutex_unlock(m);
+	return s;
+}
+
+static struct sconn **page_for(unsigned u)
+{
+	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
+	if (page)
+		return page;
+	pthread_mutex_lock(&page_lock);
+	page = pages[u >> PAGE_BITS];
+	if (!page) {
+		page = calloc(PAGE_SLOTS, sizeof *page);
+		if (page)
+			__atomic_store_n(&pages[u >> PAGE_BITS], page, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&page_lock);
+	return page;
+}
+
+struct sconn *fdtab_set(int fd, struct sconn *s)
+{
+	unsigned u = (unsigned)fd;
+	if (fd < 0 || (u >> PAGE_BITS) >= PAGES)
+		return s ? (struct sconn *)-1 : NULL;
+	if (!s && !fdtab_get(fd))
+		return NULL;
+	struct sconn **page = page_for(u);
+	if (!page)
+		return (struct sconn *)-1;
+	pthread_mutex_t *m = &stripes[u % STRIPES];
+	pthread_mutex_lock(m);
+	if (s)
+		sconn_ref(s);
+	struct sconn *old = __atomic_exchange_n(&page[u & (PAGE_SLOTS - 1)], s, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(m);
+	return old;
+}

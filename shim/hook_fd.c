@@ -1,0 +1,89 @@
+/*
+ * hook_fd.c: descriptor aliases (dup, dup2, dup3, fcntl F_DUPFD*) and the
+ * ioctls a socket program asks of a TLS descriptor (FIONREAD).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+
+#include "hooks.h"
+
+/* ${newfd} became a copy of ${oldfd}: give it the same connection. */
+static int alias(int oldfd, int newfd)
+{
+	if (newfd < 0)
+		return newfd;
+	shim_fd_forget(newfd);
+	sconn *s = fdtab_acquire(oldfd);
+	if (!s)
+		return newfd;
+	int r = shim_fd_attach(newfd, s);
+	shim_unref(s);
+	if (r < 0) {
+		REAL(close)(newfd); /* fail closed: no untracked copy of a TLS socket */
+		return -1;
+	}
+	return newfd;
+}
+
+SHIM_EXPORT int dup(int fd)
+{
+	return alias(fd, REAL(dup)(fd));
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd || (!fdtab_get(oldfd) && !fdtab_get(newfd)))
+		return REAL(dup2)(oldfd, newfd);
+	/* dup2 closes newfd first: that is a close of ours if newfd is TLS. */
+	shim_fd_release(newfd);
+	return alias(oldfd, REAL(dup2)(oldfd, newfd));
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (!fdtab_get(oldfd) && !fdtab_get(newfd))
+		return REAL(dup3)(oldfd, newfd, flags);
+	if (oldfd != newfd)
+		shim_fd_release(newfd);
+	return alias(oldfd, REAL(dup3)(oldfd, newfd, flags));
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	/* Every fcntl argument is an int, a long or a pointer; passing it on
+	 * as a pointer-sized value is what libc's own wrappers do. */
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	int r = REAL(fcntl)(fd, cmd, arg);
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && fdtab_get(fd))
+		return alias(fd, r);
+	return r;
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == FIONREAD && arg) {
+		sconn *s = fdtab_acquire(fd);
+		if (s && !s->plaintext) {
+			/* Decrypted bytes waiting, after taking in what the
+			 * socket holds (INTERFACE.md: ioctl(FIONREAD)). */
+			pump_progress(s, fd);
+			*(int *)arg = s->ready ? (int)tls_conn_readable(s->tls) : 0;
+			shim_unref(s);
+			return 0;
+		}
+		if (s)
+			shim_unref(s);
+	}
+	return REAL(ioctl)(fd, req, arg);
+}

@@ -1,0 +1,217 @@
+/*
+ * hook_io.c: the data calls. On a TLS descriptor every buffer goes through
+ * the record layer (pump.c); everything else is the real call, untouched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "hooks.h"
+
+/* Flags we honour on TLS sockets; MSG_OOB has no meaning inside TLS. */
+#define RECV_FLAGS (MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL)
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
+
+static ssize_t tls_recv(sconn *s, int fd, void *buf, size_t n, int flags)
+{
+	if (flags & MSG_OOB) {
+		errno = EINVAL;
+		return -1;
+	}
+	return pump_recv(s, fd, buf, n, flags & RECV_FLAGS);
+}
+
+static ssize_t tls_send(sconn *s, int fd, const void *buf, size_t n, int flags)
+{
+	if (flags & MSG_OOB) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return pump_send(s, fd, buf, n, flags & SEND_FLAGS);
+}
+
+/* The trampoline every data hook shares: not ours -> the real call. */
+#define TLS_OR_REAL(fd, real_call, tls_call)   \
+	do {                                   \
+		sconn *s_ = fdtab_acquire(fd); \
+		if (!s_)                       \
+			return real_call;      \
+		ssize_t r_ = tls_call;         \
+		shim_unref(s_);                \
+		return r_;                     \
+	} while (0)
+
+SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	TLS_OR_REAL(fd, REAL(read)(fd, buf, n), tls_recv(s_, fd, buf, n, 0));
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	TLS_OR_REAL(fd, REAL(write)(fd, buf, n), tls_send(s_, fd, buf, n, 0));
+}
+
+SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	TLS_OR_REAL(fd, REAL(recv)(fd, buf, n, flags), tls_recv(s_, fd, buf, n, flags));
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	TLS_OR_REAL(fd, REAL(send)(fd, buf, n, flags), tls_send(s_, fd, buf, n, flags));
+}
+
+SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+			     socklen_t *fromlen)
+{
+	/* TCP reports no source address; neither do we. */
+	TLS_OR_REAL(fd, REAL(recvfrom)(fd, buf, n, flags, from, fromlen),
+		    tls_recv(s_, fd, buf, n, flags));
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+			   socklen_t tolen)
+{
+	/* A connected TCP socket ignores the address; so do we. */
+	TLS_OR_REAL(fd, REAL(sendto)(fd, buf, n, flags, to, tolen),
+		    tls_send(s_, fd, buf, n, flags));
+}
+
+/* Scatter: fill the first buffer as a read would, then the others only from
+ * what is already waiting, so readv blocks no more than read. */
+static ssize_t tls_readv(sconn *s, int fd, const struct iovec *iov, int cnt, int flags)
+{
+	size_t total = 0;
+	for (int i = 0; i < cnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		ssize_t r = tls_recv(s, fd, iov[i].iov_base, iov[i].iov_len,
+				     total ? flags | MSG_DONTWAIT : flags);
+		if (r < 0)
+			return total ? (ssize_t)total : -1;
+		total += (size_t)r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return (ssize_t)total;
+}
+
+/* Gather: one contiguous copy so small pieces (headers, then a body) share
+ * a record instead of each paying a record's overhead. */
+static ssize_t tls_writev(sconn *s, int fd, const struct iovec *iov, int cnt, int flags)
+{
+	if (cnt < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t total = 0;
+	for (int i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	if (cnt == 1 || total == 0)
+		return tls_send(s, fd, cnt ? iov[0].iov_base : NULL, total, flags);
+	if (total > 256 * 1024)
+		total = 256 * 1024; /* a short write, as a socket may give */
+	uint8_t small[2048];
+	uint8_t *buf = total <= sizeof small ? small : malloc(total);
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t off = 0;
+	for (int i = 0; i < cnt && off < total; i++) {
+		size_t k = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
+		memcpy(buf + off, iov[i].iov_base, k);
+		off += k;
+	}
+	ssize_t r = tls_send(s, fd, buf, total, flags);
+	if (buf != small) {
+		int saved = errno;
+		free(buf);
+		errno = saved;
+	}
+	return r;
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	TLS_OR_REAL(fd, REAL(readv)(fd, iov, cnt), tls_readv(s_, fd, iov, cnt, 0));
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	TLS_OR_REAL(fd, REAL(writev)(fd, iov, cnt), tls_writev(s_, fd, iov, cnt, 0));
+}
+
+static ssize_t tls_recvmsg(sconn *s, int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r = tls_readv(s, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	if (r >= 0) {
+		msg->msg_controllen = 0; /* no ancillary data crosses TLS */
+		msg->msg_flags = 0;
+		msg->msg_namelen = 0;
+	}
+	return r;
+}
+
+/* Descriptors passed in SCM_RIGHTS must not be TLS sockets: the receiving
+ * process would read and write ciphertext as if it were the stream
+ * (DESIGN.md: refused with EPERM rather than silently leaking). */
+static bool passes_tls_socket(const struct msghdr *msg)
+{
+	if (!msg || msg->msg_controllen == 0)
+		return false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const int *fds = (const int *)CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, fds + i, sizeof fd);
+			if (fdtab_get(fd))
+				return true;
+		}
+	}
+	return false;
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	TLS_OR_REAL(fd, REAL(recvmsg)(fd, msg, flags), tls_recvmsg(s_, fd, msg, flags));
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (passes_tls_socket(msg)) {
+		errno = EPERM;
+		return -1;
+	}
+	TLS_OR_REAL(fd, REAL(sendmsg)(fd, msg, flags),
+		    tls_writev(s_, fd, msg->msg_iov, (int)msg->msg_iovlen, flags));
+}
+
+/* _FORTIFY_SOURCE entry points (glibc calls these from inline wrappers). */
+SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+				   struct sockaddr *from, socklen_t *fromlen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, from, fromlen);
+}

@@ -1,0 +1,143 @@
+/*
+ * hook_socket.c: where TLS connections begin and end: connect (client
+ * rules), accept/accept4 (server rules), close, shutdown, and SO_ERROR.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "rules.h"
+
+static bool is_tcp(int fd)
+{
+	int proto = 0;
+	socklen_t len = sizeof proto;
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+		return false;
+	return proto == IPPROTO_TCP;
+}
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	shim_rule *rule = NULL;
+	if (shim_rules_active() && addr &&
+	    (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && !fdtab_get(fd))
+		rule = shim_match_client(addr, len);
+	if (!rule || !is_tcp(fd))
+		return REAL(connect)(fd, addr, len);
+
+	int ret = REAL(connect)(fd, addr, len);
+	if (ret < 0 && errno != EINPROGRESS)
+		return ret; /* no connection, nothing to protect */
+	sconn *s = sconn_new(rule, fd, true, addr);
+	if (!s || shim_fd_attach(fd, s) < 0) {
+		/* Fail closed: a matched port never carries plaintext. */
+		if (s)
+			sconn_unref(s);
+		REAL(shutdown)(fd, SHUT_RDWR);
+		shim_log(SHIM_LOG_ERROR, "rule %s: out of memory; connection refused", rule->name);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (ret < 0) /* EINPROGRESS: the handshake runs as the program polls */
+		return ret;
+	bool nb = pump_is_nonblocking(fd, 0);
+	if (pump_handshake(s, fd, !nb) < 0) {
+		if (nb && errno == EAGAIN)
+			errno = EINPROGRESS;
+		return -1;
+	}
+	return 0;
+}
+
+/* A connection accepted on a port a server rule names becomes TLS; the
+ * handshake waits for the first read, write or poll (accept never stalls). */
+static int adopt_accepted(int fd)
+{
+	if (fd < 0)
+		return fd;
+	shim_fd_forget(fd);
+	if (!shim_rules_active())
+		return fd;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return fd;
+	uint16_t port;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return fd;
+	shim_rule *rule = shim_match_server(port);
+	if (!rule || !is_tcp(fd))
+		return fd;
+	sconn *s = sconn_new(rule, fd, false, NULL);
+	if (!s || shim_fd_attach(fd, s) < 0) {
+		if (s)
+			sconn_unref(s);
+		REAL(close)(fd);
+		shim_log(SHIM_LOG_ERROR, "rule %s: out of memory; connection dropped", rule->name);
+		errno = ENOMEM;
+		return -1;
+	}
+	return fd;
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return adopt_accepted(REAL(accept)(fd, addr, len));
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return adopt_accepted(REAL(accept4)(fd, addr, len, flags));
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	shim_fd_release(fd);
+	return REAL(close)(fd);
+}
+
+SHIM_EXPORT int shutdown(int fd, int how)
+{
+	sconn *s = fdtab_acquire(fd);
+	if (!s)
+		return REAL(shutdown)(fd, how);
+	if (how == SHUT_WR || how == SHUT_RDWR) {
+		/* Data a non-blocking program wrote is only queued once the
+		 * handshake is done; finish it (bounded) so close_notify can
+		 * follow the data instead of a bare FIN. */
+		if (!s->ready)
+			pump_handshake(s, fd, true);
+		pump_shutdown_write(s, fd);
+	}
+	shim_unref(s);
+	return REAL(shutdown)(fd, how);
+}
+
+SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (level == SOL_SOCKET && name == SO_ERROR && val && len && *len >= sizeof(int)) {
+		sconn *s = fdtab_acquire(fd);
+		if (s) {
+			int e = pump_errno(s);
+			bool report = e && !s->so_error_reported;
+			if (report)
+				s->so_error_reported = true;
+			shim_unref(s);
+			if (report) {
+				*(int *)val = e;
+				*len = sizeof(int);
+				return 0;
+			}
+		}
+	}
+	return REAL(getsockopt)(fd, level, name, val, len);
+}

@@ -1,0 +1,48 @@
+/*
+ * hooks.h: what the hook files share. Hooks are thin trampolines
+ * (STYLE.md 9): one table lookup decides "ours or not", and anything not
+ * ours goes straight to the real function.
+ */
+#ifndef TLSHIM_SHIM_HOOKS_H
+#define TLSHIM_SHIM_HOOKS_H
+
+#include "fdtab.h"
+#include "pump.h"
+#include "real.h"
+#include "sconn.h"
+
+/* Hooked symbols are the only ones the library exports (with the version
+ * script libtlshim.map). */
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* shim_fd_attach(fd, s): ${fd} now names ${s}. An entry left at ${fd} by a
+ * descriptor closed behind our back is dropped first. 0, or -1 (ENOMEM). */
+int shim_fd_attach(int fd, sconn *s);
+
+/* shim_fd_release(fd): ${fd} is being closed: it stops naming its
+ * connection, and the last descriptor of the owning process sends
+ * close_notify after any queued data. No-op for descriptors not ours. */
+void shim_fd_release(int fd);
+
+/* shim_fd_forget(fd): the kernel handed out ${fd} anew (socket, accept,
+ * ...), so whatever we had registered there was closed without us seeing
+ * it: drop it silently. Cheap when ${fd} is not registered. */
+void shim_fd_forget(int fd);
+
+/* glibc's _FORTIFY_SOURCE entry points have no public prototypes. */
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *from,
+		       socklen_t *fromlen);
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen);
+void __chk_fail(void) __attribute__((noreturn));
+
+/* shim_unref(s): sconn_unref keeping errno (hooks return errno to callers). */
+void shim_unref(sconn *s);
+
+#endif

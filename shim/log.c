@@ -1,0 +1,112 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "real.h"
+
+int shim_log_level = SHIM_LOG_WARN;
+static int log_fd = 2;
+static int use_syslog;
+static int keylog_fd = -1;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+int shim_log_parse_level(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int shim_log_open(const char *dest, int level)
+{
+	shim_log_level = level;
+	if (!dest || strcmp(dest, "stderr") == 0) {
+		log_fd = 2;
+		return 0;
+	}
+	if (strcmp(dest, "syslog") == 0) {
+		openlog("tlshim", LOG_PID, LOG_DAEMON);
+		use_syslog = 1;
+		return 0;
+	}
+	int fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	log_fd = fd;
+	return 0;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = REAL(write)(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void shim_log(int level, const char *fmt, ...)
+{
+	if (!shim_log_enabled(level))
+		return;
+	int saved = errno; /* logging must not disturb what the program sees */
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsnprintf(line, sizeof line, fmt, ap);
+		static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+		syslog(prio[level], "%s: %s", level_names[level], line);
+	} else {
+		int n = snprintf(line, sizeof line, "tlshim[%d]: %s: ", (int)getpid(),
+				 level_names[level]);
+		int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+		size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+		if (len > sizeof line - 2)
+			len = sizeof line - 2;
+		line[len++] = '\n';
+		write_all(log_fd, line, len);
+	}
+	va_end(ap);
+	errno = saved;
+}
+
+int shim_keylog_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	keylog_fd = fd;
+	return 0;
+}
+
+int shim_keylog_active(void)
+{
+	return keylog_fd >= 0;
+}
+
+void shim_keylog_line(void *arg, const char *line)
+{
+	(void)arg;
+	if (keylog_fd < 0)
+		return;
+	int saved = errno;
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "%s\n", line);
+	if (n > 0 && (size_t)n < sizeof buf)
+		write_all(keylog_fd, buf, (size_t)n);
+	explicit_bzero(buf, sizeof buf);
+	errno = saved;
+}

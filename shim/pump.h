@@ -1,0 +1,60 @@
+/*
+ * pump.h: the one place that mixes engine state with real socket I/O
+ * (STYLE.md 2). It sends pending records before it reads, honours the
+ * socket's own O_NONBLOCK (and MSG_DONTWAIT) without ever changing it, and
+ * reports outcomes as -1 with errno, ready for the hook to return.
+ *
+ * errno on a failed TLS connection (INTERFACE.md "What the program sees"):
+ * EACCES when a client rejected the server's identity (or the server
+ * rejected our certificate), ETIMEDOUT when handshake_timeout passed,
+ * ECONNRESET for everything else on the TLS level; a failure of the TCP
+ * connection itself keeps its own errno (ECONNREFUSED, ...).
+ */
+#ifndef TLSHIM_SHIM_PUMP_H
+#define TLSHIM_SHIM_PUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sconn.h"
+
+/* pump_handshake(s, fd, block): drive the handshake; with ${block} wait
+ * (up to the deadline) until it is done. Returns 0 once established, or
+ * -1 with errno (EAGAIN when !block and it must wait). */
+int pump_handshake(sconn *s, int fd, bool block);
+
+/* pump_recv(s, fd, buf, n, flags): recv() on a TLS socket. ${flags} may
+ * hold MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL (others are ignored). Returns
+ * bytes, 0 at the peer's close_notify, or -1 with errno. */
+ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags);
+
+/* pump_send(s, fd, buf, n, flags): send() on a TLS socket. ${flags} may
+ * hold MSG_DONTWAIT, MSG_NOSIGNAL, MSG_MORE (others are ignored). Bytes
+ * sealed into records count as sent even when their ciphertext is still
+ * queued; they go out on later calls. Never -1/EAGAIN after taking bytes. */
+ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags);
+
+/* pump_progress(s, fd): what poll/select/epoll do before deciding: without
+ * blocking and without waiting for a lock another thread holds, flush
+ * pending ciphertext, take in ciphertext the socket has, and advance the
+ * handshake. */
+void pump_progress(sconn *s, int fd);
+
+/* pump_revents(s, want, need): the readiness the program should see now
+ * for the poll events ${want} (POLLIN/POLLOUT), and in *${need} the events
+ * to wait for on the real socket to make progress. A failed connection is
+ * readable, writable (if asked) and POLLERR. */
+short pump_revents(sconn *s, short want, short *need);
+
+/* pump_shutdown_write(s, fd): send close_notify (after queued data),
+ * waiting a bounded time on a blocking or non-blocking socket alike. */
+void pump_shutdown_write(sconn *s, int fd);
+
+/* pump_errno(s): the errno a failed connection reports (0 if none). */
+int pump_errno(sconn *s);
+
+/* pump_is_nonblocking(fd, flags): O_NONBLOCK on ${fd} or MSG_DONTWAIT in ${flags}. */
+bool pump_is_nonblocking(int fd, int flags);
+
+#endif

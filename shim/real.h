@@ -1,0 +1,70 @@
+/*
+ * real.h: the libc functions the hooks stand in front of, resolved once with
+ * dlsym(RTLD_NEXT). The shim's own I/O always goes through these, so it never
+ * re-enters its hooks.
+ */
+#ifndef TLSHIM_SHIM_REAL_H
+#define TLSHIM_SHIM_REAL_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* X(return type, name, parameter list) for every function we hook. */
+#define SHIM_REAL_FUNCTIONS(X)                                                                   \
+	X(int, connect, (int, const struct sockaddr *, socklen_t))                               \
+	X(int, accept, (int, struct sockaddr *, socklen_t *))                                    \
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))                              \
+	X(ssize_t, read, (int, void *, size_t))                                                  \
+	X(ssize_t, write, (int, const void *, size_t))                                           \
+	X(ssize_t, readv, (int, const struct iovec *, int))                                      \
+	X(ssize_t, writev, (int, const struct iovec *, int))                                     \
+	X(ssize_t, recv, (int, void *, size_t, int))                                             \
+	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))         \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))                                         \
+	X(ssize_t, send, (int, const void *, size_t, int))                                       \
+	X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                                   \
+	X(int, close, (int))                                                                     \
+	X(int, shutdown, (int, int))                                                             \
+	X(int, dup, (int))                                                                       \
+	X(int, dup2, (int, int))                                                                 \
+	X(int, dup3, (int, int, int))                                                            \
+	X(int, fcntl, (int, int, ...))                                                           \
+	X(int, ioctl, (int, unsigned long, ...))                                                 \
+	X(int, getsockopt, (int, int, int, void *, socklen_t *))                                 \
+	X(int, poll, (struct pollfd *, nfds_t, int))                                             \
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))      \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                    \
+	X(int, pselect,                                                                          \
+	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))        \
+	X(int, epoll_ctl, (int, int, int, struct epoll_event *))                                 \
+	X(int, epoll_wait, (int, struct epoll_event *, int, int))                                \
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))             \
+	X(ssize_t, sendfile, (int, int, off_t *, size_t))                                        \
+	X(ssize_t, splice, (int, off_t *, int, off_t *, size_t, unsigned int))                   \
+	X(pid_t, fork, (void))
+
+#define SHIM_REAL_DECLARE(ret, name, params) ret(*name) params;
+struct shim_real {
+	SHIM_REAL_FUNCTIONS(SHIM_REAL_DECLARE)
+};
+#undef SHIM_REAL_DECLARE
+
+extern struct shim_real shim_real;
+
+/* shim_real_init(): resolve every entry (idempotent, thread-safe). A symbol
+ * libc does not have stays NULL; the hook then fails with ENOSYS. */
+void shim_real_init(void);
+
+/* REAL(name): the real function, resolving on first use (a hook may run
+ * before the constructor, e.g. from another preload's constructor). */
+#define REAL(name) (shim_real.name ? shim_real.name : (shim_real_init(), shim_real.name))
+
+#endif

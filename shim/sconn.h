@@ -1,0 +1,62 @@
+/*
+ * sconn.h: one intercepted TLS connection: the engine plus what the shim
+ * needs around it (locks, handshake deadline, logging facts). Descriptors
+ * are aliases (fdtab.h); each alias and each hook call in flight holds a
+ * reference.
+ *
+ * Locking: the read side (recv path) holds ->rd, the write side (send path)
+ * holds ->wr; the handshake, which is both, takes ->wr then ->rd. Nobody
+ * blocks in the kernel holding ->wr while waiting to read.
+ */
+#ifndef TLSHIM_SHIM_SCONN_H
+#define TLSHIM_SHIM_SCONN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "rules.h"
+#include "tls.h"
+
+typedef struct sconn {
+	int refs; /* atomic */
+	tls_conn *tls;
+	shim_rule *rule;
+	pthread_mutex_t rd, wr;
+	bool client;
+	bool established_logged; /* the per-connection info line was written */
+	bool failure_logged;     /* the refusal was written */
+	bool plaintext;          /* server, plaintext = allow: the peer spoke in clear */
+	bool sniffed;            /* we looked at the peer's first byte (plaintext = allow) */
+	bool shut_wr;            /* close_notify sent through shutdown(SHUT_WR) */
+	bool ready;              /* handshake done and logged (atomic) */
+	int aliases;             /* descriptors naming this connection (atomic) */
+	bool so_error_reported;  /* SO_ERROR already handed the failure to the program */
+	int sock_errno;          /* the TCP connection itself failed with this errno */
+	bool timed_out;          /* handshake_timeout passed */
+	uint64_t started_us;     /* monotonic, for the handshake time in the log */
+	uint64_t deadline_us;    /* monotonic handshake deadline */
+	pid_t owner;             /* process allowed to use the connection (fork) */
+	char peer[64];           /* "addr:port" */
+	char local[64];
+} sconn;
+
+/* sconn_new(rule, fd, client, peer): a connection for the socket ${fd}
+ * (used only to read its addresses for logs and verification) under
+ * ${rule}; ${peer} is the address connect() was given (getpeername does not
+ * work while a connect is in progress), NULL to ask the socket. The
+ * handshake deadline starts now. Reference count 0: fdtab_set takes the
+ * first. NULL on allocation failure. */
+sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *peer);
+
+/* sconn_ref / sconn_unref: the last reference frees the engine state (no
+ * close_notify here; see shim_close). */
+void sconn_ref(sconn *s);
+void sconn_unref(sconn *s);
+
+/* shim_now_us(): CLOCK_MONOTONIC in microseconds. */
+uint64_t shim_now_us(void);
+
+#endif
