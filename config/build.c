@@ -99,7 +99,8 @@ static void start(struct ctx *c, struct sec *s, const struct tlsp_raw_section *r
 	s->v = raw->v;
 	for (int k = 0; k < TLSP_K_COUNT; k++) {
 		if (present(s, (enum tlsp_key)k) && s->v[k].value[0] == '\0') {
-			err(c, s->v[k].line, "empty value for '%s'", tlsp_key_name((enum tlsp_key)k));
+			err(c, s->v[k].line, "empty value for '%s'",
+			    tlsp_key_name((enum tlsp_key)k));
 			s->bad[k] = true;
 		}
 	}
@@ -300,8 +301,8 @@ static void build_rule(struct ctx *c, const struct tlsp_raw_section *raw, unsign
 	readable(c, &s, TLSP_K_CA, r->ca);
 }
 
-int tlsp_build(const struct tlsp_raw *raw, const char *file, const char *abspath,
-	       tlsp_policy **out, tlsp_errors *errs)
+int tlsp_build(const struct tlsp_raw *raw, const char *file, const char *abspath, tlsp_policy **out,
+	       tlsp_errors *errs)
 {
 	struct ctx c = {.file = file, .errs = errs};
 	tlsp_policy *p;

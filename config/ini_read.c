@@ -47,16 +47,16 @@
 #include "policy_internal.h"
 
 #define SEC_NONE (-1) /* before the first section header */
-#define SEC_BAD	 (-2) /* after a rejected header: its keys are ignored */
+#define SEC_BAD  (-2) /* after a rejected header: its keys are ignored */
 
 struct reader {
-	const char *p;	 /* rest of the text */
+	const char *p; /* rest of the text */
 	const char *end;
 	const char *file;
 	unsigned lineno; /* line most recently read */
-	long cur;	 /* index into raw->sec, or SEC_NONE / SEC_BAD */
+	long cur;        /* index into raw->sec, or SEC_NONE / SEC_BAD */
 	unsigned passed; /* line last handed to inih, 0 when none pending */
-	bool handled;	 /* the handler saw line ${passed} */
+	bool handled;    /* the handler saw line ${passed} */
 	struct tlsp_raw *raw;
 	tlsp_errors *errs;
 	bool oom;
@@ -152,7 +152,8 @@ static void section_header(struct reader *r, const char *s, size_t len)
 		if (strlen(o->name) != nlen || memcmp(o->name, name, nlen) != 0)
 			continue;
 		if (global)
-			rerr(r, r->lineno, "duplicate section [global] (first at line %u)", o->line);
+			rerr(r, r->lineno, "duplicate section [global] (first at line %u)",
+			     o->line);
 		else
 			rerr(r, r->lineno, "duplicate rule name '%s' (first at line %u)", o->name,
 			     o->line);
@@ -229,8 +230,7 @@ static void store_pair(struct reader *r, const char *name, const char *value)
 /* The handler's prototype follows whatever ini.h says; inih's section
  * argument (and line number, if any) is ignored, see the top comment. */
 #if INI_HANDLER_LINENO
-static int on_pair(void *user, const char *section, const char *name, const char *value,
-		   int lineno)
+static int on_pair(void *user, const char *section, const char *name, const char *value, int lineno)
 #else
 static int on_pair(void *user, const char *section, const char *name, const char *value)
 #endif

@@ -93,8 +93,7 @@ static int read_all(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
-static int run(const char *text, size_t len, const char *file, tlsp_policy **out,
-	       tlsp_errors *errs)
+static int run(const char *text, size_t len, const char *file, tlsp_policy **out, tlsp_errors *errs)
 {
 	tlsp_errors local = {0};
 	int rc = load_text(text, len, file, out, errs != NULL ? errs : &local);
@@ -119,7 +118,8 @@ int tlsp_load(const char *path, tlsp_policy **out, tlsp_errors *errs)
 			if (errs != NULL)
 				errs->oom = true;
 		} else if (e == EFBIG) {
-			tlsp_err_add(errs, path, 0, "too large (more than %d bytes)", TLSP_MAX_FILE);
+			tlsp_err_add(errs, path, 0, "too large (more than %d bytes)",
+				     TLSP_MAX_FILE);
 		} else {
 			tlsp_err_add(errs, path, 0, "cannot open: %s", strerror(e));
 		}

@@ -3,6 +3,7 @@
  * the first rule in file order whose role, port and hosts fit. Called on
  * every connect() and accept(), so it only reads the policy.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -33,7 +34,8 @@ static bool host_in(const tlsp_rule *r, sa_family_t family, const uint8_t *addr)
 	if (r->nhosts == 0)
 		return true;
 	for (size_t i = 0; i < r->nhosts; i++)
-		if (r->hosts[i].family == family && in_prefix(addr, r->hosts[i].addr, r->hosts[i].prefix))
+		if (r->hosts[i].family == family &&
+		    in_prefix(addr, r->hosts[i].addr, r->hosts[i].prefix))
 			return true;
 	return false;
 }
@@ -42,22 +44,25 @@ const tlsp_rule *tlsp_match_client(const tlsp_policy *policy, const struct socka
 				   socklen_t len)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	sa_family_t family;
+	sa_family_t family, dst_family;
 	uint8_t addr[16];
 	uint16_t port;
 
-	if (policy == NULL || dst == NULL || len < (socklen_t)sizeof(sa_family_t))
+	if (policy == NULL || dst == NULL ||
+	    len < (socklen_t)(offsetof(struct sockaddr, sa_family) + sizeof(sa_family_t)))
 		return NULL;
-	/* Copies, not casts: the caller's buffer need not be aligned for the
-	 * specific sockaddr type. */
-	if (dst->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+	/* Copies, not member access: the caller's buffer need not be aligned
+	 * for any sockaddr type. */
+	memcpy(&dst_family, (const char *)dst + offsetof(struct sockaddr, sa_family),
+	       sizeof(dst_family));
+	if (dst_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
 		struct sockaddr_in sin;
 
 		memcpy(&sin, dst, sizeof(sin));
 		family = AF_INET;
 		memcpy(addr, &sin.sin_addr, 4);
 		port = ntohs(sin.sin_port);
-	} else if (dst->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+	} else if (dst_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 sin6;
 
 		memcpy(&sin6, dst, sizeof(sin6));

@@ -3,16 +3,16 @@
  * reading it with inih into plain structs, validating it with
  * "FILE:LINE: reason" messages, and matching connections to its rules.
  *
- * config/ knows nothing of TLS: it checks syntax, value
- * ranges, the key combinations the contract forbids and that the files a
- * rule names are readable. Whether a certificate parses or matches its key
+ * config/ knows nothing of TLS: it checks syntax, value ranges, the key
+ * combinations the contract forbids and that the files a rule names are
+ * readable. Whether a certificate parses or matches its key
  * is checked where TLS lives; every value keeps the line it came from so
  * those checks can report "FILE:LINE: reason" too (tlsp_rule.key_line).
  *
  * File syntax (inih's, with the differences noted):
  * - "[name]" starts a section; "[global]" is the global section (at most
  *   one), every other section is a rule named by its (whitespace-trimmed)
- *   name. Nothing but a comment may follow the "]".
+ *   name; at most 1024 rules. Nothing but a comment may follow the "]".
  * - "key = value" (or "key: value"): the first '=' or ':' splits; ';' or '#'
  *   at the start of a line and ';' after whitespace start a comment; leading
  *   and trailing whitespace is trimmed. Lines may be indented (indentation
@@ -38,11 +38,11 @@
 #include <sys/socket.h>
 
 #define TLSP_MAX_PORT_RANGES 64
-#define TLSP_MAX_HOSTS	     64
-#define TLSP_MAX_PINS	     16
-#define TLSP_MAX_LINE	     65536	 /* bytes per line, newline excluded */
-#define TLSP_MAX_FILE	     (1 << 20) /* bytes per policy file */
-#define TLSP_DEFAULT_TIMEOUT 10	 /* seconds */
+#define TLSP_MAX_HOSTS       64
+#define TLSP_MAX_PINS        16
+#define TLSP_MAX_LINE        65536     /* bytes per line, newline excluded */
+#define TLSP_MAX_FILE        (1 << 20) /* bytes per policy file */
+#define TLSP_DEFAULT_TIMEOUT 10        /* seconds */
 #define TLSP_MAX_TIMEOUT     3600
 
 /* Every key the file knows, for the per-key line tables. The names are the
@@ -102,26 +102,26 @@ struct tlsp_host {
 };
 
 typedef struct tlsp_rule {
-	char *name;	/* section name */
-	unsigned line;	/* line of the "[name]" header */
+	char *name;    /* section name */
+	unsigned line; /* line of the "[name]" header */
 	enum tlsp_role role;
 	size_t nports;
 	struct tlsp_port_range ports[TLSP_MAX_PORT_RANGES];
 	size_t nhosts; /* 0: any destination (client); always 0 on servers */
 	struct tlsp_host hosts[TLSP_MAX_HOSTS];
-	char *cert;	/* absolute path or NULL */
-	char *key;	/* absolute path or NULL */
-	char *ca;	/* absolute path, or NULL (none, or system) */
+	char *cert;     /* absolute path or NULL */
+	char *key;      /* absolute path or NULL */
+	char *ca;       /* absolute path, or NULL (none, or system) */
 	bool ca_system; /* ca = system: the OS trust store */
 	enum tlsp_verify verify_peer;
-	bool plaintext_allow;  /* server: plaintext = allow */
-	bool session_tickets;  /* server: default true; false on clients */
-	char *server_name;     /* client: SNI / name to check, or NULL */
-	char *pin;	       /* client: normalized "sha256//B64,sha256//B64" or NULL */
-	size_t npins;	       /* decoded pins (SPKI SHA-256), in file order */
+	bool plaintext_allow; /* server: plaintext = allow */
+	bool session_tickets; /* server: default true; false on clients */
+	char *server_name;    /* client: SNI / name to check, or NULL */
+	char *pin;            /* client: normalized "sha256//B64,sha256//B64" or NULL */
+	size_t npins;         /* decoded pins (SPKI SHA-256), in file order */
 	uint8_t pins[TLSP_MAX_PINS][32];
-	char *ciphers;	       /* engine syntax, NULL = engine default */
-	char *groups;	       /* engine syntax, NULL = engine default */
+	char *ciphers;              /* engine syntax, NULL = engine default */
+	char *groups;               /* engine syntax, NULL = engine default */
 	unsigned handshake_timeout; /* seconds; the rule's, else [global]'s */
 	/* key_line[k]: the line of key k in this rule, 0 when absent (a
 	 * default). key_line[TLSP_K_HANDSHAKE_TIMEOUT] is 0 when the value came
@@ -130,14 +130,14 @@ typedef struct tlsp_rule {
 } tlsp_rule;
 
 typedef struct tlsp_policy {
-	char *path;	/* absolute path of the policy file */
-	char *dir;	/* its directory (no trailing '/', "/" for the root) */
-	enum tlsp_log_level log_level; /* default warn */
-	enum tlsp_log_sink log_sink;   /* default stderr */
-	char *log_file;		       /* absolute path when log_sink == FILE */
-	char *keylog;		       /* absolute path or NULL (off) */
-	unsigned handshake_timeout;    /* default TLSP_DEFAULT_TIMEOUT */
-	unsigned global_line;	       /* line of "[global]", 0 when absent */
+	char *path;                      /* absolute path of the policy file */
+	char *dir;                       /* its directory (no trailing '/', "/" for the root) */
+	enum tlsp_log_level log_level;   /* default warn */
+	enum tlsp_log_sink log_sink;     /* default stderr */
+	char *log_file;                  /* absolute path when log_sink == FILE */
+	char *keylog;                    /* absolute path or NULL (off) */
+	unsigned handshake_timeout;      /* default TLSP_DEFAULT_TIMEOUT */
+	unsigned global_line;            /* line of "[global]", 0 when absent */
 	unsigned key_line[TLSP_K_COUNT]; /* lines of the [global] keys, 0 = absent */
 	size_t nrules;
 	tlsp_rule *rules; /* in file order */
@@ -220,7 +220,7 @@ const tlsp_rule *tlsp_match_server(const tlsp_policy *policy, uint16_t local_por
  * without spaces (ranges "N-M", a single-address host without "/len",
  * addresses in inet_ntop form); ca prints "system" or the absolute path;
  * log_file prints "stderr", "syslog" or the absolute path; paths and other
- * strings print as stored. */
+ * strings print as stored. A NULL ${policy} prints nothing. */
 void tlsp_print(FILE *fp, const tlsp_policy *policy);
 
 /* tlsp_key_name(k): the INI spelling of key ${k} ("handshake_timeout"). */

@@ -60,7 +60,7 @@ int tlsp_key_lookup(const char *name);
 #define TLSP_SCOPE_GLOBAL 1u
 #define TLSP_SCOPE_CLIENT 2u
 #define TLSP_SCOPE_SERVER 4u
-#define TLSP_SCOPE_RULE	  (TLSP_SCOPE_CLIENT | TLSP_SCOPE_SERVER)
+#define TLSP_SCOPE_RULE   (TLSP_SCOPE_CLIENT | TLSP_SCOPE_SERVER)
 
 /* tlsp_key_scope(k): the TLSP_SCOPE_* bits of key ${k}. */
 unsigned tlsp_key_scope(enum tlsp_key k);
@@ -115,7 +115,7 @@ char *tlsp_path_dir(const char *abs);
  * ${file} (as given; for messages) whose absolute path is ${abspath}, and
  * return the policy in ${out} (NULL when any error was found). Returns 0,
  * or -1 on allocation failure. */
-int tlsp_build(const struct tlsp_raw *raw, const char *file, const char *abspath,
-	       tlsp_policy **out, tlsp_errors *errs);
+int tlsp_build(const struct tlsp_raw *raw, const char *file, const char *abspath, tlsp_policy **out,
+	       tlsp_errors *errs);
 
 #endif

@@ -67,6 +67,10 @@ static void print_rule(FILE *fp, const tlsp_rule *r)
 void tlsp_print(FILE *fp, const tlsp_policy *p)
 {
 	static const char *const levels[] = {"error", "warn", "info", "debug"};
+
+	if (p == NULL)
+		return;
+
 	const char *log_file = p->log_sink == TLSP_LOG_SYSLOG ? "syslog"
 			       : p->log_sink == TLSP_LOG_FILE ? or_dash(p->log_file)
 							      : "stderr";

@@ -179,8 +179,8 @@ static int one_host(const char *item, size_t len, struct tlsp_host *h, char *why
 	 * single address or for another prefix: refuse rather than guess. */
 	for (unsigned bit = prefix; bit < max; bit++) {
 		if (h->addr[bit / 8] & (0x80u >> (bit % 8))) {
-			snprintf(why, whylen, "host bits set in '%.*s' (past the /%u prefix)",
-				 show, item, prefix);
+			snprintf(why, whylen, "host bits set in '%.*s' (past the /%u prefix)", show,
+				 item, prefix);
 			return -1;
 		}
 	}
@@ -275,6 +275,12 @@ int tlsp_parse_pins(const char *s, uint8_t (*pins)[32], size_t *n, char *norm, c
 	size_t len, o = 0;
 
 	*n = 0;
+	/* curl's --pinnedpubkey separates pins with ';', which an INI file
+	 * would half treat as a comment: say what to write instead. */
+	if (strchr(s, ';') != NULL) {
+		snprintf(why, whylen, "separate pins with ',', not ';'");
+		return -1;
+	}
 	while (next_item(&s, &item, &len)) {
 		int show = (int)(len < SHOW ? len : SHOW);
 
@@ -283,7 +289,8 @@ int tlsp_parse_pins(const char *s, uint8_t (*pins)[32], size_t *n, char *norm, c
 			return -1;
 		}
 		if (len < plen || memcmp(item, pfx, plen) != 0) {
-			snprintf(why, whylen, "bad pin '%.*s' (expected sha256//BASE64)", show, item);
+			snprintf(why, whylen, "bad pin '%.*s' (expected sha256//BASE64)", show,
+				 item);
 			return -1;
 		}
 		if (*n == TLSP_MAX_PINS) {

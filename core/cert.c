@@ -461,9 +461,11 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 			ok = X509_VERIFY_PARAM_set1_ip_asc(param, expected);
 		} else {
 			/* RFC 6125 §6.4.3: a wildcard only as the whole
-			 * left-most label. */
-			X509_VERIFY_PARAM_set_hostflags(param,
-							X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			 * left-most label; §6.4.4: names come from the
+			 * subjectAltName, never the CN (as browsers do). */
+			X509_VERIFY_PARAM_set_hostflags(
+				param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+					       X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 			ok = X509_VERIFY_PARAM_set1_host(param, expected, 0);
 		}
 		/* An empty name would silently disable the check. */

@@ -314,20 +314,25 @@ static int read_ext(tls_conn *c, uint16_t type, tls_cur *data, offer *o)
 
 static int read_exts(tls_conn *c, tls_cur *exts, offer *o)
 {
-	/* RFC 5246 §7.4.1.4: no type twice. One bit per possible type keeps
-	 * the check exact for unknown types as well, in linear time. */
-	uint8_t seen[65536 / 8];
+	/* RFC 5246 §7.4.1.4: no type twice, unknown types included. Real
+	 * clients send a few dozen extensions; refusing more than MAX_EXTS
+	 * keeps the exact pairwise check cheap and the stack small (this
+	 * runs inside whatever thread of the wrapped program reads). */
+	enum { MAX_EXTS = 128 };
+	uint16_t seen[MAX_EXTS];
+	size_t n = 0;
 
-	memset(seen, 0, sizeof seen);
 	while (tls_cur_remaining(exts) > 0) {
 		uint16_t type = tls_cur_u16(exts);
 		tls_cur data = tls_cur_block(exts, 2);
 		ENSURE(!exts->bad, c, TLS_ALERT_DECODE_ERROR,
 		       "client sent a malformed extensions list");
-		uint8_t bit = (uint8_t)(1u << (type & 7));
-		ENSURE((seen[type >> 3] & bit) == 0, c, TLS_ALERT_ILLEGAL_PARAMETER,
-		       "client sent extension %u (%s) twice", type, ext_name(type));
-		seen[type >> 3] |= bit;
+		ENSURE(n < MAX_EXTS, c, TLS_ALERT_DECODE_ERROR,
+		       "client sent more than %d extensions", MAX_EXTS);
+		for (size_t i = 0; i < n; i++)
+			ENSURE(seen[i] != type, c, TLS_ALERT_ILLEGAL_PARAMETER,
+			       "client sent extension %u (%s) twice", type, ext_name(type));
+		seen[n++] = type;
 		TRY(read_ext(c, type, &data, o));
 	}
 	return 0;

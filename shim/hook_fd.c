@@ -59,8 +59,17 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	int r = REAL(fcntl)(fd, cmd, arg);
-	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && fdtab_get(fd))
+	if (r < 0 || !fdtab_get(fd))
+		return r;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return alias(fd, r);
+	if (cmd == F_SETFL) {
+		sconn *s = fdtab_acquire(fd);
+		if (s) {
+			pump_set_nonblocking(s, ((long)arg & O_NONBLOCK) != 0);
+			shim_unref(s);
+		}
+	}
 	return r;
 }
 
@@ -85,5 +94,13 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 		if (s)
 			shim_unref(s);
 	}
-	return REAL(ioctl)(fd, req, arg);
+	int r = REAL(ioctl)(fd, req, arg);
+	if (r == 0 && req == FIONBIO && arg && fdtab_get(fd)) {
+		sconn *s = fdtab_acquire(fd);
+		if (s) {
+			pump_set_nonblocking(s, *(int *)arg != 0);
+			shim_unref(s);
+		}
+	}
+	return r;
 }

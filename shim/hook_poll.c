@@ -63,7 +63,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 			real[i].revents = 0;
 			if (!conns[i])
 				continue;
-			pump_progress(conns[i], fds[i].fd);
+			pump_prepare(conns[i], fds[i].fd);
 			short need;
 			fds[i].revents = pump_revents(conns[i], fds[i].events, &need);
 			real[i].events = need;

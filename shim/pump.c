@@ -23,6 +23,17 @@ bool pump_is_nonblocking(int fd, int flags)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+void pump_set_nonblocking(sconn *s, bool on)
+{
+	__atomic_store_n(&s->nonblock, on, __ATOMIC_RELAXED);
+}
+
+/* The socket's mode as the program last set it (no syscall per call). */
+static bool nonblocking(const sconn *s, int flags)
+{
+	return (flags & MSG_DONTWAIT) || __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
+}
+
 static bool failed(const sconn *s)
 {
 	return s->sock_errno || s->timed_out || (tls_conn_state(s->tls) & TLS_ST_FAILED);
@@ -288,7 +299,7 @@ static void flush_if_free(sconn *s, int fd)
 
 ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 {
-	bool nb = pump_is_nonblocking(fd, flags);
+	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
 	if (s->plaintext)
@@ -362,7 +373,7 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 
 ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 {
-	bool nb = pump_is_nonblocking(fd, flags);
+	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
 	if (s->plaintext)
@@ -415,23 +426,39 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	return ret;
 }
 
+/* Advance a pending handshake without blocking or waiting for a lock. */
+static void handshake_if_free(sconn *s, int fd)
+{
+	if (pthread_mutex_trylock(&s->wr) != 0)
+		return;
+	if (pthread_mutex_trylock(&s->rd) == 0) {
+		if (!s->ready && !s->plaintext) {
+			int r = 0;
+			if (!s->client && s->rule->plaintext_allow && !s->sniffed)
+				r = sniff(s, fd, false);
+			if (r == 0 && !s->plaintext)
+				drive(s, fd, false);
+		}
+		pthread_mutex_unlock(&s->rd);
+	}
+	pthread_mutex_unlock(&s->wr);
+}
+
+void pump_prepare(sconn *s, int fd)
+{
+	int saved = errno;
+	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+		handshake_if_free(s, fd);
+	else if (!s->plaintext && (tls_conn_state(s->tls) & TLS_ST_SEND))
+		flush_if_free(s, fd);
+	errno = saved;
+}
+
 void pump_progress(sconn *s, int fd)
 {
 	int saved = errno;
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
-		if (pthread_mutex_trylock(&s->wr) == 0) {
-			if (pthread_mutex_trylock(&s->rd) == 0) {
-				if (!s->ready && !s->plaintext) {
-					int r = 0;
-					if (!s->client && s->rule->plaintext_allow && !s->sniffed)
-						r = sniff(s, fd, false);
-					if (r == 0 && !s->plaintext)
-						drive(s, fd, false);
-				}
-				pthread_mutex_unlock(&s->rd);
-			}
-			pthread_mutex_unlock(&s->wr);
-		}
+		handshake_if_free(s, fd);
 		errno = saved;
 		return;
 	}

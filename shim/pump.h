@@ -41,6 +41,12 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags);
  * handshake. */
 void pump_progress(sconn *s, int fd);
 
+/* pump_prepare(s, fd): the cheap step before a readiness call waits:
+ * advance a pending handshake and flush queued ciphertext, without
+ * blocking, without waiting for a lock, and without trying to read (that
+ * waits until the real socket reports input; then call pump_progress). */
+void pump_prepare(sconn *s, int fd);
+
 /* pump_revents(s, want, need): the readiness the program should see now
  * for the poll events ${want} (POLLIN/POLLOUT), and in *${need} the events
  * to wait for on the real socket to make progress. A failed connection is
@@ -54,7 +60,13 @@ void pump_shutdown_write(sconn *s, int fd);
 /* pump_errno(s): the errno a failed connection reports (0 if none). */
 int pump_errno(sconn *s);
 
-/* pump_is_nonblocking(fd, flags): O_NONBLOCK on ${fd} or MSG_DONTWAIT in ${flags}. */
+/* pump_is_nonblocking(fd, flags): O_NONBLOCK on ${fd} (asks the kernel)
+ * or MSG_DONTWAIT in ${flags}. */
 bool pump_is_nonblocking(int fd, int flags);
+
+/* pump_set_nonblocking(s, on): the program changed O_NONBLOCK (fcntl
+ * F_SETFL, ioctl FIONBIO); the pump keeps it instead of asking the kernel
+ * on every call. */
+void pump_set_nonblocking(sconn *s, bool on);
 
 #endif

@@ -1,6 +1,9 @@
 #include "sconn.h"
 
+#include "real.h"
+
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +64,8 @@ sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *pe
 	memset(&ss, 0, sizeof ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		format_addr(&ss, s->local, sizeof s->local, NULL, 0);
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	s->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 	s->rule = rule;
 	s->client = client;
 	s->owner = getpid();

