@@ -81,3 +81,54 @@ struct sconn *fdtab_set(int fd, struct sconn *s)
 	pthread_mutex_unlock(m);
 	return old;
 }
+
+int fdtab_foreach(int (*fn)(int fd, struct sconn *s, void *arg), void *arg)
+{
+	for (unsigned p = 0; p < PAGES; p++) {
+		struct sconn **page = __atomic_load_n(&pages[p], __ATOMIC_ACQUIRE);
+		if (!page)
+			continue;
+		for (unsigned i = 0; i < PAGE_SLOTS; i++) {
+			int fd = (int)(p << PAGE_BITS | i);
+			struct sconn *s = fdtab_acquire(fd);
+			if (!s)
+				continue;
+			int r = fn(fd, s, arg);
+			sconn_unref(s);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int fdtab_next(int fd)
+{
+	if (fd < 0)
+		fd = 0;
+	for (unsigned u = (unsigned)fd; (u >> PAGE_BITS) < PAGES;) {
+		struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
+		if (!page) {
+			u = ((u >> PAGE_BITS) + 1) << PAGE_BITS;
+			continue;
+		}
+		if (__atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE))
+			return (int)u;
+		u++;
+	}
+	return -1;
+}
+
+void fdtab_fork_lock(void)
+{
+	pthread_mutex_lock(&page_lock);
+	for (unsigned i = 0; i < STRIPES; i++)
+		pthread_mutex_lock(&stripes[i]);
+}
+
+void fdtab_fork_unlock(void)
+{
+	for (unsigned i = STRIPES; i-- > 0;)
+		pthread_mutex_unlock(&stripes[i]);
+	pthread_mutex_unlock(&page_lock);
+}

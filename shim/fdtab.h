@@ -29,4 +29,22 @@ struct sconn *fdtab_acquire(int fd);
  * Returns (void *)-1 when ${fd} is out of range or memory ran out. */
 struct sconn *fdtab_set(int fd, struct sconn *s);
 
+/* fdtab_foreach(fn, arg): call ${fn}(fd, s, arg) for every registered
+ * descriptor (a snapshot taken slot by slot; entries may change while it
+ * runs). Stops early when ${fn} returns non-zero, and returns that value. */
+int fdtab_foreach(int (*fn)(int fd, struct sconn *s, void *arg), void *arg);
+
+/* fdtab_next(fd): the lowest registered descriptor >= ${fd}, or -1. Visits
+ * only pages in use; for the rare walks over the whole table (fork,
+ * close_range, closefrom). Without fdtab_fork_lock held the answer may
+ * already be stale. */
+int fdtab_next(int fd);
+
+/* fdtab_fork_lock(), fdtab_fork_unlock(): hold every lock of the table
+ * across fork() (pthread_atfork prepare, then parent and child), so no
+ * descriptor is registered while the forking thread walks the table and
+ * the child never inherits a lock held by a thread it does not have. */
+void fdtab_fork_lock(void);
+void fdtab_fork_unlock(void);
+
 #endif

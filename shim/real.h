@@ -8,6 +8,8 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -49,7 +51,17 @@
 	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))             \
 	X(ssize_t, sendfile, (int, int, off_t *, size_t))                                        \
 	X(ssize_t, splice, (int, off_t *, int, off_t *, size_t, unsigned int))                   \
-	X(pid_t, fork, (void))
+	X(pid_t, fork, (void))                                                                   \
+	X(int, execve, (const char *, char *const[], char *const[]))                             \
+	X(int, execvpe, (const char *, char *const[], char *const[]))                            \
+	X(int, posix_spawn,                                                                      \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+	   char *const[], char *const[]))                                                        \
+	X(int, posix_spawnp,                                                                     \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+	   char *const[], char *const[]))                                                        \
+	X(int, system, (const char *))                                                           \
+	X(FILE *, popen, (const char *, const char *))
 
 #define SHIM_REAL_DECLARE(ret, name, params) ret(*name) params;
 struct shim_real {

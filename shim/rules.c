@@ -20,6 +20,11 @@ static struct {
 	bool active;
 } g;
 
+const char *shim_rules_path(void)
+{
+	return g.active ? g.policy->path : NULL;
+}
+
 bool shim_rules_active(void)
 {
 	return g.active;

@@ -43,6 +43,9 @@ int shim_rules_load(const char *path, FILE *errors);
 /* shim_rules_print(out): the effective rules, one line each. */
 void shim_rules_print(FILE *out);
 
+/* shim_rules_path(): the absolute path of the loaded policy, or NULL. */
+const char *shim_rules_path(void);
+
 /* shim_rules_active(): a policy is loaded (otherwise the shim is inert). */
 bool shim_rules_active(void);
 
