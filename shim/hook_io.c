@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "hooks.h"
+#include "rules.h"
 
 /* Flags we honour on TLS sockets; MSG_OOB has no meaning inside TLS. */
 #define RECV_FLAGS (MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL)
@@ -71,9 +72,31 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sock
 		    tls_recv(s_, fd, buf, n, flags));
 }
 
+/* TCP Fast Open (MSG_FASTOPEN) connects and sends in one call, which would
+ * put the first bytes in the SYN in clear: on a port a client rule names,
+ * it becomes connect() (our hook, which runs the handshake) and then an
+ * ordinary send. Returns 1 when handled (result in *ret), 0 otherwise. */
+static int fastopen(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+		    socklen_t tolen, ssize_t *ret)
+{
+	if (!(flags & MSG_FASTOPEN) || !to || fdtab_get(fd) ||
+	    (to->sa_family != AF_INET && to->sa_family != AF_INET6) ||
+	    !shim_match_client(to, tolen))
+		return 0;
+	if (connect(fd, to, tolen) < 0) {
+		*ret = -1;
+		return 1;
+	}
+	*ret = send(fd, buf, n, flags & ~MSG_FASTOPEN);
+	return 1;
+}
+
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
 			   socklen_t tolen)
 {
+	ssize_t fo;
+	if (fastopen(fd, buf, n, flags, to, tolen, &fo))
+		return fo;
 	/* A connected TCP socket ignores the address; so do we. */
 	TLS_OR_REAL(fd, REAL(sendto)(fd, buf, n, flags, to, tolen),
 		    tls_send(s_, fd, buf, n, flags));
@@ -188,6 +211,15 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (passes_tls_socket(msg)) {
 		errno = EPERM;
 		return -1;
+	}
+	if ((flags & MSG_FASTOPEN) && msg && msg->msg_name && !fdtab_get(fd) &&
+	    shim_match_client(msg->msg_name, msg->msg_namelen)) {
+		if (connect(fd, msg->msg_name, msg->msg_namelen) < 0)
+			return -1;
+		struct msghdr m = *msg;
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+		return sendmsg(fd, &m, flags & ~MSG_FASTOPEN);
 	}
 	TLS_OR_REAL(fd, REAL(sendmsg)(fd, msg, flags),
 		    tls_writev(s_, fd, msg->msg_iov, (int)msg->msg_iovlen, flags));

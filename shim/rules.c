@@ -174,7 +174,7 @@ static void free_rules(tlsp_policy *p, shim_rule *rules)
 	tlsp_free(p);
 }
 
-int shim_rules_load(const char *path, FILE *errors)
+static int load(const char *path, FILE *errors, bool open_files)
 {
 	tlsp_errors errs;
 	tlsp_errors_init(&errs);
@@ -194,14 +194,14 @@ int shim_rules_load(const char *path, FILE *errors)
 			   : p->log_sink == TLSP_LOG_FILE ? p->log_file
 							  : "stderr";
 	struct build b = {.file = path, .errors = errors};
-	if (shim_log_open(sink, level) < 0)
+	if (open_files && shim_log_open(sink, level) < 0)
 		report(&b, p->key_line[TLSP_K_LOG_FILE], "log_file %s: %s", sink, strerror(errno));
 	/* SSLKEYLOGFILE is honoured as curl and Firefox do, loudly. */
 	const char *keylog = p->keylog;
 	const char *env_keylog = getenv("SSLKEYLOGFILE");
 	if (env_keylog && *env_keylog)
 		keylog = env_keylog;
-	if (keylog) {
+	if (keylog && open_files) {
 		if (shim_keylog_open(keylog) < 0)
 			report(&b, p->key_line[TLSP_K_KEYLOG], "keylog %s: %s", keylog,
 			       strerror(errno));
@@ -228,6 +228,16 @@ int shim_rules_load(const char *path, FILE *errors)
 	g.rules = rules;
 	__atomic_store_n(&g.active, true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int shim_rules_load(const char *path, FILE *errors)
+{
+	return load(path, errors, true);
+}
+
+int shim_rules_check(const char *path, FILE *errors)
+{
+	return load(path, errors, false);
 }
 
 void shim_rules_print(FILE *out)

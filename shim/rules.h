@@ -40,6 +40,11 @@ typedef struct shim_rule {
  * invalid (nothing becomes active). */
 int shim_rules_load(const char *path, FILE *errors);
 
+/* shim_rules_check(path, errors): the same validation without opening the
+ * log or key log files (for `tlshim --check` and the wrapper), leaving the
+ * policy loaded for shim_rules_print. */
+int shim_rules_check(const char *path, FILE *errors);
+
 /* shim_rules_print(out): the effective rules, one line each. */
 void shim_rules_print(FILE *out);
 

@@ -50,7 +50,7 @@ static void usage(FILE *out)
 
 static int check(const char *path)
 {
-	if (shim_rules_load(path, stderr) < 0)
+	if (shim_rules_check(path, stderr) < 0)
 		return 2;
 	shim_rules_print(stdout);
 	return 0;
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: cannot open: %s\n", policy, strerror(errno));
 			return 2;
 		}
-		if (shim_rules_load(policy, stderr) < 0)
+		if (shim_rules_check(policy, stderr) < 0)
 			return 2; /* the same messages the library would print */
 		setenv("TLSHIM_CONFIG", abs, 1);
 	} else {
