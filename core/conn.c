@@ -13,11 +13,6 @@
 #include "handshake.h"
 #include "internal.h"
 
-/* One full record of input; larger records are record_overflow. */
-#define IN_CAP (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT)
-/* One full record of output plus room for an alert behind it. */
-#define OUT_CAP (TLS_RECORD_HEADER + TLS_MAX_PLAINTEXT + TLS_AEAD_MAX_OVERHEAD + 64)
-
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 {
 	if (c->err)
@@ -53,8 +48,8 @@ tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *pee
 	c->cfg = tls_config_ref(cfg);
 	c->role = cfg->role;
 	c->warn_pending = 0xff;
-	c->in_cap = IN_CAP;
-	c->out_cap = OUT_CAP;
+	c->in_cap = TLS_IN_CAP;
+	c->out_cap = TLS_OUT_CAP;
 	c->in = malloc(c->in_cap);
 	c->out = malloc(c->out_cap);
 	if (server_name)
@@ -108,8 +103,9 @@ tls_session *tls_conn_get_session(tls_conn *c)
 static bool out_has_room(const tls_conn *c)
 {
 	size_t queued = c->out_end - c->out_start;
+	size_t cap = c->out ? c->out_cap : TLS_OUT_CAP;
 	size_t ovh = TLS_RECORD_HEADER + tls_aead_overhead(c->suite->aead);
-	return c->out_cap - queued >= ovh + 1;
+	return cap - queued >= ovh + 1;
 }
 
 unsigned tls_conn_state(const tls_conn *c)

@@ -25,6 +25,14 @@
 #define TLS_MAX_PINS         16
 #define TLS_MAX_PEER_SIGALGS 64
 
+/* Input holds two full records, so one receive can take in a record while
+ * the application still reads the previous one. */
+#define TLS_IN_CAP (2 * (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT))
+/* Output holds two full records plus room for an alert; it is released
+ * whenever it drains after the handshake, so an idle connection keeps only
+ * its input buffer (DESIGN.md: at most 40 KiB per idle connection). */
+#define TLS_OUT_CAP (2 * (TLS_RECORD_HEADER + TLS_MAX_PLAINTEXT + TLS_AEAD_MAX_OVERHEAD) + 64)
+
 struct tls_config {
 	int refs;       /* atomic */
 	uint8_t role;   /* enum tls_role */

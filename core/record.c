@@ -132,14 +132,28 @@ void tls_conn_send_done(tls_conn *c, size_t n)
 {
 	size_t queued = c->out_end - c->out_start;
 	c->out_start += n < queued ? n : queued;
-	if (c->out_start == c->out_end)
-		c->out_start = c->out_end = 0;
+	if (c->out_start != c->out_end)
+		return;
+	c->out_start = c->out_end = 0;
+	/* Drained after the handshake: give the memory back (it only ever
+	 * held public handshake records and ciphertext). */
+	if (c->established) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
 }
 
 size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
 {
 	if (!c->established || c->err || c->close_wanted)
 		return 0;
+	if (!c->out) {
+		c->out = malloc(TLS_OUT_CAP);
+		if (!c->out)
+			return 0;
+		c->out_cap = TLS_OUT_CAP;
+	}
 	const uint8_t *p = buf;
 	size_t taken = 0, ovh = record_overhead(c);
 	while (taken < n) {
@@ -183,8 +197,15 @@ uint8_t *tls_conn_recvbuf(tls_conn *c, size_t *room)
 	*room = 0;
 	if (c->err || c->peer_closed)
 		return NULL;
-	if (c->plain_len == 0 && c->in_start > 0) {
-		/* Nothing before in_start is needed any more. */
+	size_t avail = c->in_end - c->in_start;
+	size_t record = TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT;
+	if (avail >= TLS_RECORD_HEADER)
+		record = TLS_RECORD_HEADER +
+			 ((size_t)c->in[c->in_start + 3] << 8 | c->in[c->in_start + 4]);
+	if (c->plain_len == 0 && c->in_start > 0 &&
+	    (avail == 0 || c->in_cap - c->in_start < record)) {
+		/* Nothing before in_start is needed any more, and the record
+		 * being received would not fit behind it. */
 		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
 		c->in_end -= c->in_start;
 		c->in_start = 0;
