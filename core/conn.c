@@ -148,6 +148,11 @@ enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer, 
 	return (enum tls_err)c->err;
 }
 
+bool tls_conn_client_cert_missing(const tls_conn *c)
+{
+	return c->role == TLS_ROLE_CLIENT && c->hs && c->hs->cert_requested && !c->hs->client_cert;
+}
+
 int tls_conn_info(const tls_conn *c, tls_info *info)
 {
 	if (!c->established || !c->suite)

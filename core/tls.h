@@ -176,6 +176,11 @@ void tls_conn_close(tls_conn *c);
 enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer,
 			    const char **reason);
 
+/* tls_conn_client_cert_missing(c): client: the server asked for a
+ * certificate and we had none to send (a server refusing us then answers
+ * handshake_failure, RFC 5246 §7.4.6). */
+bool tls_conn_client_cert_missing(const tls_conn *c);
+
 typedef struct tls_info {
 	uint16_t version; /* 0x0303 */
 	uint16_t suite;
