@@ -148,6 +148,11 @@ enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer, 
 	return (enum tls_err)c->err;
 }
 
+uint64_t tls_conn_records(const tls_conn *c, bool sent)
+{
+	return sent ? c->wr.seq : c->rd.seq;
+}
+
 bool tls_conn_client_cert_missing(const tls_conn *c)
 {
 	return c->role == TLS_ROLE_CLIENT && c->hs && c->hs->cert_requested && !c->hs->client_cert;

@@ -164,6 +164,11 @@ size_t tls_conn_read(tls_conn *c, void *p, size_t n);
 const uint8_t *tls_conn_peek(const tls_conn *c, size_t *len);
 /* tls_conn_readable(c): decrypted bytes waiting now (FIONREAD). */
 size_t tls_conn_readable(const tls_conn *c);
+/* tls_conn_records(c, sent): how many records this connection has sealed
+ * (${sent}) or opened under the current keys; they only grow once
+ * established. Edge-triggered readiness uses them to tell that data was
+ * read or written since it last looked, however much is waiting now. */
+uint64_t tls_conn_records(const tls_conn *c, bool sent);
 
 /* tls_conn_close(c): queue close_notify (RFC 5246 §7.2.1) after any data
  * already taken; later writes take nothing. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "hooks.h"
 
 void shim_unref(sconn *s)
@@ -13,7 +14,7 @@ void shim_unref(sconn *s)
 
 void shim_fd_forget(int fd)
 {
-	if (!fdtab_get(fd))
+	if (!fdtab_get(fd) || shim_fork_foreign()) /* vfork child: the table is the parent's */
 		return;
 	sconn *old = fdtab_set(fd, NULL);
 	if (old && old != (sconn *)-1) {
@@ -32,6 +33,7 @@ int shim_fd_attach(int fd, sconn *s)
 		errno = ENOMEM;
 		return -1;
 	}
+	__atomic_add_fetch(&shim_fd_epoch, 1, __ATOMIC_RELEASE); /* epoll: it may be registered */
 	if (old) { /* a racing attach to the same number; keep ours */
 		__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL);
 		shim_unref(old);
@@ -41,15 +43,15 @@ int shim_fd_attach(int fd, sconn *s)
 
 void shim_fd_release(int fd)
 {
-	if (!fdtab_get(fd))
+	if (!fdtab_get(fd) || shim_fork_foreign()) /* vfork child: the table is the parent's */
 		return;
 	sconn *old = fdtab_set(fd, NULL);
 	if (!old || old == (sconn *)-1)
 		return;
 	/* close_notify when the last reference in the owning process goes
-	 * (INTERFACE.md): a forked child closing its copy must not end the
-	 * parent's stream. */
-	if (__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL) == 0 && old->owner == getpid())
+	 * (INTERFACE.md): after fork only the process that claimed the
+	 * connection may end it (fork.h). */
+	if (__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL) == 0 && shim_fork_owns(old))
 		pump_shutdown_write(old, fd);
 	shim_unref(old);
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "hooks.h"
 #include "log.h"
 #include "rules.h"
@@ -118,7 +119,12 @@ SHIM_EXPORT int shutdown(int fd, int how)
 			pump_handshake(s, fd, true);
 		pump_shutdown_write(s, fd);
 	}
+	bool refused = shim_fork_refused(s); /* fork.h: the stream is another process's */
 	shim_unref(s);
+	if (refused) {
+		errno = EPERM;
+		return -1;
+	}
 	return REAL(shutdown)(fd, how);
 }
 

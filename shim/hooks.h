@@ -45,4 +45,9 @@ void __chk_fail(void) __attribute__((noreturn));
 /* shim_unref(s): sconn_unref keeping errno (hooks return errno to callers). */
 void shim_unref(sconn *s);
 
+/* shim_fd_epoch: bumped (atomically) whenever a descriptor starts naming a
+ * connection or an epoll set is made; epoll sets then look again at the
+ * descriptors they hold as plain ones (hook_epoll.c). */
+extern unsigned shim_fd_epoch;
+
 #endif

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "consts.h"
+#include "fork.h"
 #include "log.h"
 #include "real.h"
 
@@ -70,8 +71,11 @@ int pump_errno(sconn *s)
 		/* INTERFACE.md: a server rule's program only ever sees ECONNRESET. */
 		return s->client ? EACCES : ECONNRESET;
 	case TLS_ERR_PEER_ALERT:
-		return s->client && !s->ready && rejects_our_certificate(alert) ? EACCES
-										: ECONNRESET;
+		if (s->client && !s->ready &&
+		    (rejects_our_certificate(alert) || (alert == TLS_ALERT_HANDSHAKE_FAILURE &&
+							tls_conn_client_cert_missing(s->tls))))
+			return EACCES;
+		return ECONNRESET;
 	default:
 		return ECONNRESET;
 	}
@@ -270,8 +274,8 @@ int pump_handshake(sconn *s, int fd, bool block)
 		return 0;
 	pthread_mutex_lock(&s->wr);
 	pthread_mutex_lock(&s->rd);
-	int r = 0;
-	if (!s->ready && !s->plaintext) {
+	int r = shim_fork_claim(s);
+	if (r == 0 && !s->ready && !s->plaintext) {
 		if (!s->client && s->rule->plaintext_allow && !s->sniffed)
 			r = sniff(s, fd, block);
 		if (r == 0 && !s->plaintext)
@@ -290,8 +294,8 @@ static void flush_if_free(sconn *s, int fd)
 	if (pthread_mutex_trylock(&s->wr) != 0)
 		return;
 	int saved = errno;
-	if (send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK)
+	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK)
 		transport_failed(s, errno);
 	errno = saved;
 	pthread_mutex_unlock(&s->wr);
@@ -307,6 +311,11 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 	if (n == 0)
 		return 0;
 	pthread_mutex_lock(&s->rd);
+	if (shim_fork_claim(s) < 0) { /* another process uses it since fork (fork.h) */
+		pthread_mutex_unlock(&s->rd);
+		errno = EPERM;
+		return -1;
+	}
 	size_t got = 0;
 	ssize_t ret;
 	for (;;) {
@@ -380,6 +389,11 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 		return REAL(send)(fd, buf, n, flags);
 	int sflags = (flags & MSG_NOSIGNAL) | (nb ? MSG_DONTWAIT : 0);
 	pthread_mutex_lock(&s->wr);
+	if (shim_fork_claim(s) < 0) { /* another process uses it since fork (fork.h) */
+		pthread_mutex_unlock(&s->wr);
+		errno = EPERM;
+		return -1;
+	}
 	size_t taken = 0;
 	ssize_t ret = 0;
 	for (;;) {
@@ -432,7 +446,7 @@ static void handshake_if_free(sconn *s, int fd)
 	if (pthread_mutex_trylock(&s->wr) != 0)
 		return;
 	if (pthread_mutex_trylock(&s->rd) == 0) {
-		if (!s->ready && !s->plaintext) {
+		if (!s->ready && !s->plaintext && shim_fork_claim(s) == 0) {
 			int r = 0;
 			if (!s->client && s->rule->plaintext_allow && !s->sniffed)
 				r = sniff(s, fd, false);
@@ -469,7 +483,8 @@ void pump_progress(sconn *s, int fd)
 	flush_if_free(s, fd);
 	if (pthread_mutex_trylock(&s->rd) == 0) {
 		unsigned st = tls_conn_state(s->tls);
-		if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) && !failed(s)) {
+		if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) && !failed(s) &&
+		    shim_fork_claim(s) == 0) {
 			size_t room;
 			uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 			ssize_t r = b ? REAL(recv)(fd, b, room, MSG_DONTWAIT) : -1;
@@ -490,7 +505,7 @@ void pump_progress(sconn *s, int fd)
 short pump_revents(sconn *s, short want, short *need)
 {
 	*need = 0;
-	if (failed(s))
+	if (failed(s) || shim_fork_refused(s))
 		return (short)((want & (POLLIN | POLLOUT)) | POLLERR);
 	unsigned st = tls_conn_state(s->tls);
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
@@ -525,11 +540,12 @@ void pump_shutdown_write(sconn *s, int fd)
 {
 	pthread_mutex_lock(&s->wr);
 	int saved = errno;
-	if (s->ready && !s->plaintext && !failed(s) && !s->shut_wr) {
+	bool mine = shim_fork_claim(s) == 0; /* fork.h: only the claimer ends it */
+	if (mine && s->ready && !s->plaintext && !failed(s) && !s->shut_wr) {
 		tls_conn_close(s->tls);
 		s->shut_wr = true;
 	}
-	if (!s->plaintext) {
+	if (mine && !s->plaintext) {
 		uint64_t deadline = shim_now_us() + CLOSE_FLUSH_US;
 		while (send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||

@@ -48,9 +48,13 @@
 	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))        \
 	X(int, epoll_ctl, (int, int, int, struct epoll_event *))                                 \
 	X(int, epoll_wait, (int, struct epoll_event *, int, int))                                \
+	X(int, epoll_create, (int))                                                              \
+	X(int, epoll_create1, (int))                                                             \
 	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))             \
+	X(int, epoll_pwait2,                                                                     \
+	  (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))           \
 	X(ssize_t, sendfile, (int, int, off_t *, size_t))                                        \
-	X(ssize_t, splice, (int, off_t *, int, off_t *, size_t, unsigned int))                   \
+	X(ssize_t, splice, (int, off64_t *, int, off64_t *, size_t, unsigned int))               \
 	X(pid_t, fork, (void))                                                                   \
 	X(int, execve, (const char *, char *const[], char *const[]))                             \
 	X(int, execvpe, (const char *, char *const[], char *const[]))                            \
@@ -61,7 +65,34 @@
 	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
 	   char *const[], char *const[]))                                                        \
 	X(int, system, (const char *))                                                           \
-	X(FILE *, popen, (const char *, const char *))
+	X(FILE *, popen, (const char *, const char *))                                           \
+	X(ssize_t, sendfile64, (int, int, off64_t *, size_t))                                    \
+	X(ssize_t, copy_file_range, (int, off64_t *, int, off64_t *, size_t, unsigned int))      \
+	X(pid_t, _Fork, (void))                                                                  \
+	X(long, syscall, (long, ...))                                                            \
+	X(int, socket, (int, int, int))                                                          \
+	X(int, socketpair, (int, int, int, int *))                                               \
+	X(int, pipe, (int *))                                                                    \
+	X(int, pipe2, (int *, int))                                                              \
+	X(int, open, (const char *, int, ...))                                                   \
+	X(int, open64, (const char *, int, ...))                                                 \
+	X(int, openat, (int, const char *, int, ...))                                            \
+	X(int, openat64, (int, const char *, int, ...))                                          \
+	X(int, __open_2, (const char *, int))                                                    \
+	X(int, __open64_2, (const char *, int))                                                  \
+	X(int, __openat_2, (int, const char *, int))                                             \
+	X(int, __openat64_2, (int, const char *, int))                                           \
+	X(int, creat, (const char *, mode_t))                                                    \
+	X(int, creat64, (const char *, mode_t))                                                  \
+	X(int, eventfd, (unsigned int, int))                                                     \
+	X(int, timerfd_create, (int, int))                                                       \
+	X(int, signalfd, (int, const sigset_t *, int))                                           \
+	X(int, memfd_create, (const char *, unsigned int))                                       \
+	X(int, inotify_init, (void))                                                             \
+	X(int, inotify_init1, (int))                                                             \
+	X(int, close_range, (unsigned int, unsigned int, int))                                   \
+	X(void, closefrom, (int))                                                                \
+	X(int, fclose, (FILE *))
 
 #define SHIM_REAL_DECLARE(ret, name, params) ret(*name) params;
 struct shim_real {

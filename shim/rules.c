@@ -230,9 +230,26 @@ static int load(const char *path, FILE *errors, bool open_files)
 	return 0;
 }
 
+/* The session caches' locks are held only for a copy; taking them around
+ * fork() keeps a child from inheriting one locked by another thread. */
+static void cache_lock_all(void)
+{
+	for (size_t i = 0; g.policy && i < g.policy->nrules; i++)
+		pthread_mutex_lock(&g.rules[i].cache_lock);
+}
+
+static void cache_unlock_all(void)
+{
+	for (size_t i = 0; g.policy && i < g.policy->nrules; i++)
+		pthread_mutex_unlock(&g.rules[i].cache_lock);
+}
+
 int shim_rules_load(const char *path, FILE *errors)
 {
-	return load(path, errors, true);
+	int r = load(path, errors, true);
+	if (r == 0)
+		pthread_atfork(cache_lock_all, cache_unlock_all, cache_unlock_all);
+	return r;
 }
 
 int shim_rules_check(const char *path, FILE *errors)

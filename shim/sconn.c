@@ -1,5 +1,6 @@
 #include "sconn.h"
 
+#include "fork.h"
 #include "real.h"
 
 #include <arpa/inet.h>
@@ -98,6 +99,7 @@ void sconn_unref(sconn *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	shim_fork_drop(s);
 	tls_conn_free(s->tls);
 	pthread_mutex_destroy(&s->rd);
 	pthread_mutex_destroy(&s->wr);

@@ -40,6 +40,7 @@ typedef struct sconn {
 	uint64_t started_us;    /* monotonic, for the handshake time in the log */
 	uint64_t deadline_us;   /* monotonic handshake deadline */
 	pid_t owner;            /* process allowed to use the connection (fork) */
+	struct shim_own *own;   /* who may use it after fork (fork.h); NULL: never forked */
 	char peer[64];          /* "addr:port" */
 	char local[64];
 } sconn;

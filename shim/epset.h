@@ -1,0 +1,154 @@
+/*
+ * epset.h: the side tables behind hook_epoll.c. One struct eset per epoll
+ * set we know (found by its descriptor, like fdtab), holding one struct
+ * ereg per registration the program made through epoll_ctl: the
+ * descriptor, the program's events and data, and for TLS descriptors and
+ * nested epoll sets the state hook_epoll.c keeps to synthesize what the
+ * program sees.
+ *
+ * A TLS registration's kernel item carries a tag instead of the program's
+ * data: our per-process magic in the top 32 bits, then an 8-bit generation
+ * and a 24-bit slot, so a report for a registration since dropped (or a
+ * slot since reused) is recognised and never handed to the program.
+ *
+ * Locking: the table of sets has its own striped locks; everything inside
+ * a set is guarded by its ->lock, except the fields marked atomic.
+ */
+#ifndef TLSHIM_SHIM_EPSET_H
+#define TLSHIM_SHIM_EPSET_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "sconn.h"
+
+enum { REG_PLAIN, REG_TLS, REG_NESTED };
+
+/* Tags address at most 2^EPSET_SLOT_BITS TLS registrations per set. */
+#define EPSET_SLOT_BITS 24
+
+struct eset;
+
+/* One epoll_ctl registration of the program. */
+struct ereg {
+	int fd;
+	uint32_t events;   /* the program's events and flags */
+	epoll_data_t data; /* the program's data */
+	int kind;
+	sconn *s;           /* REG_TLS: the connection (reference held) */
+	struct eset *inner; /* REG_NESTED: the set inside (reference held) */
+	uint32_t slot, gen; /* REG_TLS: our tag */
+	size_t spec;        /* index in set->spec (REG_TLS, REG_NESTED) */
+	bool kexcl;         /* REG_PLAIN: the kernel item has EPOLLEXCLUSIVE */
+	bool armed;         /* REG_TLS: the one-shot kernel item is armed ... */
+	uint32_t armed_ev;  /* ... for these events */
+	bool fired;         /* the kernel reported it: advance it at the next look */
+	bool hup;           /* the kernel reported a hang-up or error: terminal */
+	bool off;           /* EPOLLONESHOT delivered: silent until EPOLL_CTL_MOD */
+	bool gone;          /* the kernel no longer has it: drop it */
+	uint32_t last_vis;  /* edge state: visible events at our last look, */
+	uint64_t last_rd;   /* ... records opened and ... */
+	size_t last_len;    /* ... plaintext waiting then, records sealed */
+	uint64_t last_wr;
+	unsigned inner_seen; /* REG_NESTED: the inner set's harvests at our last look */
+};
+
+/* The side table of one epoll set. */
+struct eset {
+	int refs; /* atomic: the table, nested registrations, calls in flight */
+	int epfd;
+	pthread_mutex_t lock;
+	struct ereg **hash; /* fd -> registration, open addressing */
+	size_t hcap, count;
+	struct ereg **spec; /* registrations of kind TLS and NESTED */
+	size_t nspec, capspec;
+	size_t nnested;      /* of which REG_NESTED */
+	struct ereg **slots; /* tag slot -> TLS registration */
+	uint32_t *slotgen;
+	size_t nslots, capslots;
+	uint32_t *freeslots;
+	size_t nfree;
+	unsigned epoch;    /* shim_fd_epoch at our last look at plain registrations */
+	unsigned harvests; /* atomic: waits that returned events */
+	unsigned frees;    /* registrations freed (a wait's who[] may be stale) */
+	size_t cursor;     /* where the next scan starts (fairness) */
+	bool flip;         /* maxevents == 1: alternate kernel and synthesized */
+	bool collide;      /* the program's data may look like our tag */
+};
+
+/* ---- the table of sets ---------------------------------------------- */
+
+/* epset_new(epfd): an empty set for the epoll descriptor ${epfd},
+ * reference count 1; NULL when memory ran out. */
+struct eset *epset_new(int epfd);
+
+/* epset_unref(es): drop a reference; the last frees the set and its
+ * registrations (their connection and inner-set references). NULL: no-op. */
+void epset_unref(struct eset *es);
+
+/* epset_get(fd): the set at ${fd}, or NULL; no reference, lock-free: only
+ * for "is there one?" tests and identity comparisons. */
+struct eset *epset_get(int fd);
+
+/* epset_acquire(fd): the set at ${fd} with a reference, or NULL. */
+struct eset *epset_acquire(int fd);
+
+/* epset_install(fd, es, expect): ${es} (its reference taken over) becomes
+ * the set at ${fd}; NULL clears it. Only ${expect} (or anything, when
+ * NULL) is replaced; otherwise ${es} is dropped. Installing a set bumps
+ * shim_fd_epoch (plain registrations elsewhere may name it). */
+void epset_install(int fd, struct eset *es, struct eset *expect);
+
+/* ---- registrations (es->lock held) ---------------------------------- */
+
+/* epset_find(es, fd): the registration of ${fd}, or NULL. */
+struct ereg *epset_find(const struct eset *es, int fd);
+
+/* epset_hash_add(es, r) / epset_hash_del(es, r): ${r} enters / leaves the
+ * fd index (add: 0, or -1 when memory ran out). */
+int epset_hash_add(struct eset *es, struct ereg *r);
+void epset_hash_del(struct eset *es, struct ereg *r);
+
+/* epset_spec_add(es, r): list ${r} among the registrations a wait looks
+ * at (0, or -1 when memory ran out). */
+int epset_spec_add(struct eset *es, struct ereg *r);
+
+/* epset_slot_take(es, r) / epset_slot_put(es, r): give ${r} a tag slot
+ * with a new generation (0, or -1) / free it. */
+int epset_slot_take(struct eset *es, struct ereg *r);
+void epset_slot_put(struct eset *es, struct ereg *r);
+
+/* epset_make_tls(es, r, s): the plain ${r} now stands for the connection
+ * ${s} (reference taken over), with a fresh tag and edge state; its kernel
+ * item must still be re-armed. -1 on allocation failure (nothing changed). */
+int epset_make_tls(struct eset *es, struct ereg *r, sconn *s);
+
+/* epset_make_nested(es, r, inner): the plain ${r} is the epoll set
+ * ${inner} (reference taken over). 0, or -1 (nothing changed). */
+int epset_make_nested(struct eset *es, struct ereg *r, struct eset *inner);
+
+/* epset_make_plain(es, r): back to a plain registration, dropping its
+ * connection or inner set (the kernel item must already carry the
+ * program's events and data, or be gone). */
+void epset_make_plain(struct eset *es, struct ereg *r);
+
+/* epset_reg_free(es, r): forget ${r} altogether. */
+void epset_reg_free(struct eset *es, struct ereg *r);
+
+/* ---- tags ------------------------------------------------------------ */
+
+/* epset_tag(r): the data the kernel item of the TLS registration ${r}
+ * carries. */
+uint64_t epset_tag(const struct ereg *r);
+
+/* epset_is_tag(d): ${d} has our magic (it may still be stale). */
+bool epset_is_tag(uint64_t d);
+
+/* epset_tagged(es, d): the live TLS registration the tag ${d} names, or
+ * NULL (dropped since, or not a tag of this set). */
+struct ereg *epset_tagged(const struct eset *es, uint64_t d);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * fork.h: which process may use a TLS connection after fork() (DESIGN.md
+ * "fork"). Parent and child inherit the same traffic keys and sequence
+ * numbers; if both wrote, two different records would be sealed under one
+ * key and nonce (AEAD nonce reuse: for GCM it gives away the
+ * authentication key). So after a fork exactly one process may use each
+ * connection: the first that does claims it, by a compare-and-swap on a
+ * word in memory the processes share (MAP_SHARED|MAP_ANONYMOUS, made by the
+ * pthread_atfork prepare handler for every live connection).
+ *
+ * Every other process gets -1 with errno EPERM ("operation not permitted",
+ * as for passing a TLS socket over SCM_RIGHTS) from any data call on the
+ * connection, poll/select report it readable, writable and POLLERR so it
+ * learns at once, and its close() never sends close_notify: only the
+ * claimer's close does (or, if nobody claimed it, nobody's: a forking
+ * server's parent closing its copy must not end the child's stream).
+ *
+ * Claiming is a use: read, write, send, recv, the handshake, shutdown(),
+ * and a readiness call that advances the connection. close() is not.
+ *
+ * A connection forked again before anyone claimed it keeps its older words
+ * too; a claimer must win all of them in order, so the first user among
+ * every process holding the same state wins however many forks lie between
+ * (up to 8 unclaimed forks; the 9th makes the forking process claim it).
+ * Words hold a token drawn from a counter shared by the process tree, not a
+ * pid: a pid can come back to a descendant after its holder exited.
+ *
+ * A connection a thread of the parent was using at the moment of fork()
+ * (its lock held) stays the parent's; the child's copy may be torn
+ * mid-record, so the child is refused and never frees it.
+ *
+ * Covered: fork(), daemon() and everything else that runs the atfork
+ * handlers, and _Fork() (hooked). vfork() children share our memory and
+ * run only until exec: they must not touch the registry (shim_fork_foreign).
+ * Not covered: clone() without CLONE_VM and raw fork/clone syscalls (the
+ * child would believe it owns every connection); exec (no handover yet).
+ */
+#ifndef TLSHIM_SHIM_FORK_H
+#define TLSHIM_SHIM_FORK_H
+
+#include <stdbool.h>
+
+#include "sconn.h"
+
+/* shim_fork_claim(s): called with ${s}->rd or ${s}->wr held, before the
+ * pump touches the engine: 0 when this process may use ${s} (claiming it
+ * now if nobody has since the last fork), or -1 with errno EPERM when
+ * another process has. */
+int shim_fork_claim(sconn *s);
+
+/* shim_fork_owns(s): this process may use ${s} and has: it claimed it, or
+ * ${s} never crossed a fork. The close path asks this; claims nothing. */
+bool shim_fork_owns(sconn *s);
+
+/* shim_fork_refused(s): another process is known to have claimed ${s}. */
+bool shim_fork_refused(sconn *s);
+
+/* shim_fork_foreign(): we run in a child that shares the parent's memory
+ * without any atfork handler having run (vfork before exec): the registry
+ * is the parent's and must be left alone. Costs a getpid(); call it only on
+ * the paths of descriptors that are ours. */
+bool shim_fork_foreign(void);
+
+/* shim_fork_drop(s): free ${s}'s ownership record (from sconn_unref). */
+void shim_fork_drop(sconn *s);
+
+#endif

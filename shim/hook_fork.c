@@ -1,0 +1,358 @@
+/*
+ * hook_fork.c: one user per TLS connection after fork() (fork.h): the
+ * pthread_atfork handlers that give every live connection a fresh shared
+ * word to claim, and the claim itself.
+ */
+#include "fork.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "rules.h"
+
+#define LINKS 8
+
+/* The shared words made at one fork. Each process counts its own links
+ * into a region and unmaps it when the last goes; the kernel frees the
+ * pages when every process has. */
+struct region {
+	uint64_t *words;
+	size_t len;
+	size_t refs; /* atomic */
+};
+
+struct shim_own {
+	bool owned; /* atomic: every link holds our token (until the next fork) */
+	bool lost;  /* atomic: another process holds a link */
+	int n;
+	struct {
+		uint64_t *word; /* 0 = unclaimed, else the claimer's token */
+		struct region *region;
+	} link[LINKS];
+};
+
+/* The child's record of a connection it may never use (set without
+ * allocating: the child of _Fork may not call malloc). */
+static struct shim_own lost_own = {.lost = true};
+
+static pid_t shim_pid;          /* getpid() as of our last fork (0: not yet known) */
+static uint64_t *token_counter; /* MAP_SHARED; every process of the tree draws from it */
+static uint64_t my_token;       /* atomic; 0 until this process first claims */
+
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What the prepare handler found; reused across forks, never freed (the
+ * child handler must not call free). */
+struct forked {
+	sconn *s;
+	bool locked;     /* we hold both its locks across the fork */
+	bool busy;       /* another thread held one: the parent keeps it */
+	bool child_lost; /* no fresh word could be made: the parent keeps it */
+};
+static struct forked *list;
+static size_t nlist, caplist;
+static bool overflow; /* the list could not hold them all: the child is refused the rest */
+static bool armed;    /* prepare did its work; parent/child undo it */
+
+static uint64_t token(void)
+{
+	uint64_t t = __atomic_load_n(&my_token, __ATOMIC_ACQUIRE);
+	if (t)
+		return t;
+	uint64_t fresh = __atomic_add_fetch(token_counter, 1, __ATOMIC_ACQ_REL);
+	if (__atomic_compare_exchange_n(&my_token, &t, fresh, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return fresh;
+	return t; /* another thread of ours drew first */
+}
+
+int shim_fork_claim(sconn *s)
+{
+	struct shim_own *o = __atomic_load_n(&s->own, __ATOMIC_ACQUIRE);
+	if (!o || __atomic_load_n(&o->owned, __ATOMIC_ACQUIRE))
+		return 0;
+	if (!__atomic_load_n(&o->lost, __ATOMIC_ACQUIRE)) {
+		uint64_t me = token();
+		int i;
+		for (i = 0; i < o->n; i++) {
+			uint64_t v = 0;
+			if (!__atomic_compare_exchange_n(o->link[i].word, &v, me, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+			    v != me)
+				break;
+		}
+		if (i == o->n) {
+			__atomic_store_n(&o->owned, true, __ATOMIC_RELEASE);
+			return 0;
+		}
+		__atomic_store_n(&o->lost, true, __ATOMIC_RELEASE);
+		shim_log(SHIM_LOG_WARN,
+			 "rule %s: %s <-> %s: another process uses this connection since "
+			 "fork(); refused (EPERM)",
+			 s->rule->name, s->local, s->peer);
+	}
+	errno = EPERM;
+	return -1;
+}
+
+bool shim_fork_owns(sconn *s)
+{
+	struct shim_own *o = __atomic_load_n(&s->own, __ATOMIC_ACQUIRE);
+	return !o || __atomic_load_n(&o->owned, __ATOMIC_ACQUIRE);
+}
+
+bool shim_fork_refused(sconn *s)
+{
+	struct shim_own *o = __atomic_load_n(&s->own, __ATOMIC_ACQUIRE);
+	return o && __atomic_load_n(&o->lost, __ATOMIC_ACQUIRE);
+}
+
+bool shim_fork_foreign(void)
+{
+	pid_t p = __atomic_load_n(&shim_pid, __ATOMIC_RELAXED);
+	return p != 0 && getpid() != p;
+}
+
+static void region_unref(struct region *r)
+{
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	munmap(r->words, r->len);
+	free(r);
+}
+
+static void drop_links(struct shim_own *o)
+{
+	for (int i = 0; i < o->n; i++)
+		region_unref(o->link[i].region);
+	o->n = 0;
+}
+
+void shim_fork_drop(sconn *s)
+{
+	struct shim_own *o = s->own;
+	if (!o || o == &lost_own)
+		return;
+	drop_links(o);
+	free(o);
+	s->own = NULL;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct forked *)a)->s;
+	uintptr_t y = (uintptr_t)((const struct forked *)b)->s;
+	return x < y ? -1 : x > y;
+}
+
+/* Every connection in the registry, once each, referenced. The table's
+ * locks are held: nothing can be registered behind our back. */
+static void collect(void)
+{
+	nlist = 0;
+	overflow = false;
+	for (int fd = fdtab_next(0); fd >= 0; fd = fdtab_next(fd + 1)) {
+		if (nlist == caplist) {
+			size_t cap = caplist ? 2 * caplist : 64;
+			struct forked *l = realloc(list, cap * sizeof *l);
+			if (!l) {
+				overflow = true; /* see refuse_unlisted */
+				break;
+			}
+			list = l;
+			caplist = cap;
+		}
+		sconn *s = fdtab_get(fd);
+		sconn_ref(s);
+		list[nlist++] = (struct forked){.s = s};
+	}
+	qsort(list, nlist, sizeof *list, by_address);
+	size_t k = 0;
+	for (size_t i = 0; i < nlist; i++) {
+		if (k > 0 && list[k - 1].s == list[i].s)
+			sconn_unref(list[i].s); /* another alias of the same connection */
+		else
+			list[k++] = list[i];
+	}
+	nlist = k;
+}
+
+/* A fresh region of ${n} words, or NULL. */
+static struct region *region_new(size_t n)
+{
+	if (!token_counter) {
+		void *p = mmap(NULL, sizeof *token_counter, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		token_counter = p;
+	}
+	struct region *r = malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	r->len = n * sizeof *r->words;
+	r->refs = 0;
+	r->words = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r->words == MAP_FAILED) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Give ${s} (both locks held) a fresh word for the processes about to
+ * share it; false when the child must be refused instead. */
+static bool relink(sconn *s, struct region *r, size_t *used)
+{
+	struct shim_own *o = s->own;
+	if (!o) {
+		o = calloc(1, sizeof *o);
+		if (!o)
+			return false;
+		o->owned = true; /* never forked: ours */
+	} else if (o->lost) {
+		return true; /* the child inherits "refused" */
+	}
+	if (!o->owned && o->n == LINKS && shim_fork_claim(s) < 0)
+		return true; /* now lost: the child inherits that */
+	if (o->owned)
+		drop_links(o); /* the older words are ours for good */
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+	o->link[o->n].word = &r->words[(*used)++];
+	o->link[o->n].region = r;
+	o->n++;
+	__atomic_store_n(&o->owned, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->own, o, __ATOMIC_RELEASE);
+	return true;
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&fork_lock);
+	armed = shim_rules_active(); /* without a policy nothing is ours */
+	if (!armed)
+		return;
+	fdtab_fork_lock();
+	collect();
+	size_t want = 0;
+	for (size_t i = 0; i < nlist; i++) {
+		sconn *s = list[i].s;
+		if (pthread_mutex_trylock(&s->wr) != 0) {
+			list[i].busy = true;
+		} else if (pthread_mutex_trylock(&s->rd) != 0) {
+			pthread_mutex_unlock(&s->wr);
+			list[i].busy = true;
+		} else {
+			list[i].locked = true;
+			want++;
+		}
+	}
+	struct region *r = want ? region_new(want) : NULL;
+	size_t used = 0;
+	for (size_t i = 0; i < nlist; i++)
+		if (list[i].locked && (!r || !relink(list[i].s, r, &used)))
+			list[i].child_lost = true;
+	if (r && used == 0) {
+		munmap(r->words, r->len);
+		free(r);
+	}
+}
+
+static void fork_parent(void)
+{
+	if (armed) {
+		for (size_t i = 0; i < nlist; i++)
+			if (list[i].locked) {
+				pthread_mutex_unlock(&list[i].s->rd);
+				pthread_mutex_unlock(&list[i].s->wr);
+			}
+		fdtab_fork_unlock();
+		for (size_t i = 0; i < nlist; i++)
+			sconn_unref(list[i].s);
+		nlist = 0;
+	}
+	pthread_mutex_unlock(&fork_lock);
+}
+
+/* The child's copy of ${s} is not for it: refuse it, with fresh locks
+ * (a thread it does not have may have held them), and never free it (that
+ * thread may have left the engine half-written). */
+static void refuse_in_child(sconn *s)
+{
+	if (s->own)
+		s->own->lost = true; /* our private copy */
+	else
+		s->own = &lost_own;
+	pthread_mutex_init(&s->rd, NULL);
+	pthread_mutex_init(&s->wr, NULL);
+	sconn_ref(s);
+}
+
+/* Out of memory in prepare: connections the list missed stayed the
+ * parent's, so the child is refused every one of them. */
+static void refuse_unlisted(void)
+{
+	for (int fd = fdtab_next(0); fd >= 0; fd = fdtab_next(fd + 1)) {
+		struct forked key = {.s = fdtab_get(fd)};
+		if (!bsearch(&key, list, nlist, sizeof *list, by_address))
+			refuse_in_child(key.s);
+	}
+}
+
+/* Runs in the child of fork() and of _Fork(): allocation-free. */
+static void fork_child(void)
+{
+	__atomic_store_n(&shim_pid, getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&my_token, 0, __ATOMIC_RELEASE);
+	if (armed) {
+		if (overflow)
+			refuse_unlisted();
+		for (size_t i = 0; i < nlist; i++) {
+			sconn *s = list[i].s;
+			if (list[i].busy) {
+				refuse_in_child(s);
+			} else {
+				if (list[i].child_lost) {
+					if (s->own)
+						s->own->lost = true;
+					else
+						s->own = &lost_own;
+				}
+				pthread_mutex_unlock(&s->rd);
+				pthread_mutex_unlock(&s->wr);
+			}
+			sconn_unref(s);
+		}
+		fdtab_fork_unlock();
+		nlist = 0;
+	}
+	pthread_mutex_unlock(&fork_lock);
+}
+
+/* _Fork (glibc 2.34) skips the atfork handlers; ours must still run. */
+SHIM_EXPORT pid_t _Fork(void)
+{
+	if (!REAL(_Fork)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fork_prepare();
+	pid_t pid = REAL(_Fork)();
+	if (pid == 0)
+		fork_child();
+	else
+		fork_parent();
+	return pid;
+}
+
+__attribute__((constructor)) static void fork_init(void)
+{
+	__atomic_store_n(&shim_pid, getpid(), __ATOMIC_RELAXED);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
