@@ -61,8 +61,8 @@ int pump_errno(sconn *s)
 {
 	if (s->sock_errno)
 		return s->sock_errno;
-	if (s->timed_out)
-		return ETIMEDOUT;
+	if (s->timed_out) /* INTERFACE.md: a server rule's program only sees ECONNRESET */
+		return s->client ? ETIMEDOUT : ECONNRESET;
 	uint8_t alert = 0;
 	switch (tls_conn_error(s->tls, &alert, NULL, NULL)) {
 	case TLS_ERR_NONE:
@@ -187,8 +187,7 @@ static int sniff(sconn *s, int fd, bool block)
 				s->plaintext = true;
 				shim_log(SHIM_LOG_WARN,
 					 "rule %s: server %s <-> %s: peer did not start TLS; "
-					 "passing it "
-					 "through in clear (plaintext = allow)",
+					 "passing it through in clear (plaintext = allow)",
 					 s->rule->name, s->local, s->peer);
 			}
 			return 0;
@@ -197,14 +196,17 @@ static int sniff(sconn *s, int fd, bool block)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (!block)
-			return -1;
-		if (!wait_until(fd, POLLIN, s->deadline_us)) {
+		/* A silent peer times out here too, blocking or not, so that
+		 * readiness calls report it instead of waiting forever. */
+		if (shim_now_us() >= s->deadline_us ||
+		    (block && !wait_until(fd, POLLIN, s->deadline_us))) {
 			s->timed_out = true;
 			log_failure(s);
-			errno = ETIMEDOUT;
+			errno = pump_errno(s);
 			return -1;
 		}
+		if (!block)
+			return -1;
 	}
 }
 
