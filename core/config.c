@@ -202,6 +202,15 @@ void tls_config_set_tickets(tls_config *cfg, bool on)
 	}
 }
 
+void tls_config_share_tickets(tls_config *cfg, tls_config *from)
+{
+	if (cfg->role != TLS_ROLE_SERVER || from->role != TLS_ROLE_SERVER || !cfg->tickets ||
+	    !from->tickets || from->ticket_keys == NULL || cfg->ticket_keys == from->ticket_keys)
+		return;
+	tls_ticket_keys_free(cfg->ticket_keys);
+	cfg->ticket_keys = tls_ticket_keys_ref(from->ticket_keys);
+}
+
 void tls_config_set_clock(tls_config *cfg, uint64_t (*now)(void *arg), void *arg)
 {
 	tls_ticket_keys *k;

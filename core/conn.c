@@ -3,11 +3,15 @@
  * flags, facts after the handshake, resumable sessions, and release.
  * Moving bytes is record.c's job; the handshake is handshake.c's.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "handshake.h"
@@ -30,7 +34,36 @@ int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 	 * reading never touches the output buffer from the reading thread. */
 	if (err != TLS_ERR_PEER_ALERT && err != TLS_ERR_TRUNCATED && alert != 0)
 		__atomic_store_n(&c->alert_pending, true, __ATOMIC_RELEASE);
+	if (c->trace && !c->trace_hold)
+		tls_trace_failure(c);
 	return -1;
+}
+
+void tls_trace(tls_conn *c, const char *fmt, ...)
+{
+	if (!c->trace)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	c->trace(c->trace_arg, line);
+}
+
+void tls_trace_failure(tls_conn *c)
+{
+	if (!c->err)
+		return;
+	bool sends = c->err != TLS_ERR_PEER_ALERT && c->err != TLS_ERR_TRUNCATED && c->alert;
+	tls_trace(c, "failed: %s%s%s%s", c->reason, sends ? " (send alert " : "",
+		  sends ? tls_alert_name(c->alert) : "", sends ? ")" : "");
+}
+
+void tls_conn_set_trace(tls_conn *c, void (*cb)(void *arg, const char *line), void *arg)
+{
+	c->trace = cb;
+	c->trace_arg = arg;
 }
 
 uint64_t tls_now(const tls_conn *c)
@@ -177,5 +210,96 @@ int tls_conn_info(const tls_conn *c, tls_info *info)
 		.peer_subject = c->peer_subject,
 		.server_name = c->server_name,
 	};
+	return 0;
+}
+
+static X509 *peer_leaf(const tls_conn *c)
+{
+	if (!c->hs || sk_X509_num(c->hs->peer_chain) < 1)
+		return NULL;
+	return sk_X509_value(c->hs->peer_chain, 0);
+}
+
+/* Append ${item} to the list in ${buf}; false once it no longer fits (then
+ * the list ends in "..."). Bytes outside printable ASCII become '?': the
+ * names are the peer's and end up in logs. */
+static bool list_add(char *buf, size_t len, size_t *used, const char *item, size_t n)
+{
+	size_t need = n + (*used ? 1 : 0);
+	if (*used + need + 1 > len) {
+		if (len >= 4) {
+			size_t at = *used + 4 <= len ? *used : len - 4;
+			memcpy(buf + at, "...", 4);
+			*used = at + 3;
+		}
+		return false;
+	}
+	if (*used)
+		buf[(*used)++] = ',';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)item[i];
+		buf[(*used)++] = ch > 0x20 && ch < 0x7f && ch != ',' ? (char)ch : '?';
+	}
+	buf[*used] = '\0';
+	return true;
+}
+
+size_t tls_conn_peer_names(const tls_conn *c, char *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	X509 *leaf = peer_leaf(c);
+	GENERAL_NAMES *names =
+		leaf ? X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL) : NULL;
+	size_t used = 0;
+	bool room = true;
+	/* DNS names first: they are what server_name is compared with. */
+	for (int kind = 0; kind < 2 && room; kind++) {
+		for (int i = 0; i < sk_GENERAL_NAME_num(names) && room; i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+			if (kind == 0 && g->type == GEN_DNS) {
+				const ASN1_IA5STRING *d = g->d.dNSName;
+				room = list_add(buf, len, &used,
+						(const char *)ASN1_STRING_get0_data(d),
+						(size_t)ASN1_STRING_length(d));
+			} else if (kind == 1 && g->type == GEN_IPADD) {
+				const ASN1_OCTET_STRING *ip = g->d.iPAddress;
+				int n = ASN1_STRING_length(ip);
+				char text[INET6_ADDRSTRLEN] = "";
+				if ((n == 4 || n == 16) &&
+				    inet_ntop(n == 4 ? AF_INET : AF_INET6,
+					      ASN1_STRING_get0_data(ip), text, sizeof text))
+					room = list_add(buf, len, &used, text, strlen(text));
+			}
+		}
+	}
+	GENERAL_NAMES_free(names);
+	ERR_clear_error();
+	return used;
+}
+
+static int asn1_time_epoch(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int tls_conn_peer_validity(const tls_conn *c, int64_t *not_before, int64_t *not_after)
+{
+	X509 *leaf = peer_leaf(c);
+	int64_t nb = 0, na = 0;
+	if (!leaf || asn1_time_epoch(X509_get0_notBefore(leaf), &nb) < 0 ||
+	    asn1_time_epoch(X509_get0_notAfter(leaf), &na) < 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	if (not_before)
+		*not_before = nb;
+	if (not_after)
+		*not_after = na;
 	return 0;
 }

@@ -292,6 +292,70 @@ static int activate(tls_conn *c, bool write)
 	return 0;
 }
 
+/* ---- tracing (tls_conn_set_trace) -------------------------------------- */
+
+/* What a message settled, for its trace line ("" when nothing worth
+ * saying). Called after the message was written or read. */
+static void detail(tls_conn *c, uint8_t type, bool sent, char *out, size_t len)
+{
+	const tls_hs *hs = c->hs;
+	const tls_group *g = tls_group_by_id(c->group);
+	char subject[256] = "";
+	out[0] = '\0';
+	switch (type) {
+	case TLS_HT_CLIENT_HELLO:
+		if (sent)
+			snprintf(out, len, ": %zu suites%s%s%s", c->cfg->nsuites,
+				 hs->sent_sni ? ", SNI " : "", hs->sent_sni ? c->server_name : "",
+				 c->session ? ", offering a session ticket" : "");
+		else if (c->server_name[0] || hs->shape == TLS_SHAPE_RESUMED)
+			snprintf(out, len, ":%s%s%s", c->server_name[0] ? " SNI " : "",
+				 c->server_name,
+				 hs->shape == TLS_SHAPE_RESUMED ? " (valid session ticket)" : "");
+		break;
+	case TLS_HT_SERVER_HELLO:
+		snprintf(out, len, ": suite %s%s", c->suite ? c->suite->name : "?",
+			 hs->shape == TLS_SHAPE_RESUMED ? ", resuming the session" : "");
+		break;
+	case TLS_HT_CERTIFICATE:
+		if (sent && !c->cfg->has_chain) {
+			snprintf(out, len, ": empty (we have no certificate)");
+		} else if (sent) {
+			tls_cert_subject(c->cfg->chain.leaf, subject, sizeof subject);
+			snprintf(out, len, ": \"%s\"", subject);
+		} else if (!c->peer_cert) {
+			snprintf(out, len, ": empty (no client certificate)");
+		} else {
+			bool none = c->cfg->verify == TLS_VERIFY_NONE;
+			snprintf(out, len, ": \"%s\"%s", c->peer_subject,
+				 c->peer_verified ? ", verified"
+				 : none           ? ", not verified (verify_peer = none)"
+						  : "");
+		}
+		break;
+	case TLS_HT_SERVER_KEY_EXCHANGE:
+		snprintf(out, len, ": group %s", g ? g->name : "?");
+		break;
+	case TLS_HT_FINISHED:
+		if (!sent)
+			snprintf(out, len, ": verified");
+		break;
+	}
+}
+
+static void trace_message(tls_conn *c, uint8_t type, bool sent, size_t len)
+{
+	char more[320] = "";
+	if (type == CCS) {
+		tls_trace(c, "%s ChangeCipherSpec", sent ? "send" : "recv");
+		return;
+	}
+	/* After a failure only the peer's certificate is worth naming. */
+	if (!c->err || type == TLS_HT_CERTIFICATE)
+		detail(c, type, sent, more, sizeof more);
+	tls_trace(c, "%s %s (%zu bytes)%s", sent ? "send" : "recv", message_name(type), len, more);
+}
+
 /* ---- running the table ------------------------------------------------- */
 
 static int send_message(tls_conn *c, uint8_t type)
@@ -300,6 +364,8 @@ static int send_message(tls_conn *c, uint8_t type)
 	if (type == CCS) {
 		static const uint8_t one = 1;
 		TRY(tls_emit_record(c, TLS_CT_CHANGE_CIPHER_SPEC, &one, 1));
+		if (c->trace)
+			trace_message(c, CCS, true, 1);
 		return activate(c, true);
 	}
 	/* Messages are written straight into the transcript, which holds
@@ -321,6 +387,8 @@ static int send_message(tls_conn *c, uint8_t type)
 	const uint8_t *msg = hs->transcript + hs->tlen;
 	hs->tlen += w.len;
 	TRY(tls_emit_record(c, TLS_CT_HANDSHAKE, msg, w.len));
+	if (c->trace)
+		trace_message(c, type, true, w.len);
 	if (type == TLS_HT_CLIENT_KEY_EXCHANGE)
 		TRY(tls_hs_set_master(c, hs->pms, hs->pms_len));
 	return 0;
@@ -331,6 +399,11 @@ static void finish(tls_conn *c)
 	tls_hs *hs = c->hs;
 	c->established = true;
 	c->empty_records = 0;
+	if (c->trace) {
+		const tls_group *g = c->resumed ? NULL : tls_group_by_id(c->group);
+		tls_trace(c, "handshake complete: %s%s%s, %s", c->suite->name, g ? " " : "",
+			  g ? g->name : "", c->resumed ? "resumed" : "new session");
+	}
 	if (c->role != TLS_ROLE_CLIENT)
 		return;
 	/* The client keeps what it needs to resume: a fresh ticket makes a new
@@ -417,10 +490,19 @@ int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	TRY(expect(c, type));
 	tls_cur body;
 	tls_cur_init(&body, msg + TLS_HS_HEADER, len - TLS_HS_HEADER);
-	TRY(handlers(type)->read(c, &body));
-	if (!tls_cur_done(&body))
-		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "malformed %s",
-				message_name(type));
+	/* The message's trace line comes before any failure it caused. */
+	c->trace_hold = true;
+	int r = handlers(type)->read(c, &body);
+	if (r == 0 && !tls_cur_done(&body))
+		r = tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "malformed %s",
+			     message_name(type));
+	c->trace_hold = false;
+	if (c->trace) {
+		trace_message(c, type, false, len);
+		if (r < 0)
+			tls_trace_failure(c);
+	}
+	TRY(r);
 	/* Appended only now: a handler sees the transcript before its own
 	 * message (CertificateVerify and Finished are computed over that). */
 	TRY(transcript_reserve(c, len));
@@ -435,6 +517,8 @@ int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)
 int tls_hs_on_ccs(tls_conn *c)
 {
 	TRY(expect(c, CCS));
+	if (c->trace)
+		trace_message(c, CCS, false, 1);
 	TRY(activate(c, false));
 	c->hs->step++;
 	return run_sends(c);

@@ -177,6 +177,13 @@ struct tls_conn {
 	/* Client: session to offer (before) / made or resumed (after).
 	 * Server: the session of this connection (for tickets). */
 	tls_session *session;
+
+	/* tls_conn_set_trace: one line per handshake step, for debug logs.
+	 * trace_hold: a received message's handler is running; its failure is
+	 * traced after the message's own line (handshake.c), not by tls_fail. */
+	void (*trace)(void *arg, const char *line);
+	void *trace_arg;
+	bool trace_hold;
 };
 
 /* ---- helpers shared across core/ (defined in engine.c) ---------------- */
@@ -186,6 +193,12 @@ struct tls_conn {
  * -1, so handlers write `return tls_fail(...)`. */
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* tls_trace(c, fmt, ...): one trace line when a trace callback is set;
+ * callers that compute details first test c->trace themselves.
+ * tls_trace_failure(c): the line for the connection's error. */
+void tls_trace(tls_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tls_trace_failure(tls_conn *c);
 
 /* tls_now(c): the config clock. */
 uint64_t tls_now(const tls_conn *c);

@@ -38,6 +38,7 @@ struct ticket_key {
 enum { KEY_CURRENT, KEY_PREVIOUS };
 
 struct tls_ticket_keys {
+	int refs; /* atomic: configs sharing the ring (tls_config_share_tickets) */
 	pthread_mutex_t lock;
 	uint32_t period;
 	struct ticket_key *k; /* [KEY_CURRENT], [KEY_PREVIOUS]; sodium_malloc */
@@ -107,6 +108,7 @@ tls_ticket_keys *tls_ticket_keys_new(uint32_t period, uint64_t now)
 	sodium_memzero(r->k, 2 * sizeof(struct ticket_key));
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
 		goto fail;
+	r->refs = 1;
 	r->period = period;
 	new_key(&r->k[KEY_CURRENT], now);
 	return r;
@@ -116,9 +118,15 @@ fail:
 	return NULL;
 }
 
+tls_ticket_keys *tls_ticket_keys_ref(tls_ticket_keys *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
 void tls_ticket_keys_free(tls_ticket_keys *r)
 {
-	if (r == NULL)
+	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	pthread_mutex_destroy(&r->lock);
 	sodium_free(r->k); /* wipes */

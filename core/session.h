@@ -45,6 +45,10 @@ typedef struct tls_ticket_keys tls_ticket_keys;
 /* tls_ticket_keys_new(period): ring rotating every ${period} seconds (a
  * ticket is thus accepted for between period and 2*period). NULL on failure. */
 tls_ticket_keys *tls_ticket_keys_new(uint32_t period, uint64_t now);
+/* tls_ticket_keys_ref(k): one more owner of the ring (configs that share
+ * it); returns ${k}. tls_ticket_keys_free(k) drops one owner; the last one
+ * wipes and frees the keys. NULL is a no-op. */
+tls_ticket_keys *tls_ticket_keys_ref(tls_ticket_keys *k);
 void tls_ticket_keys_free(tls_ticket_keys *k);
 /* tls_ticket_keys_period(k): the rotation period (the lifetime hint we send). */
 uint32_t tls_ticket_keys_period(const tls_ticket_keys *k);

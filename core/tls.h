@@ -80,6 +80,13 @@ int tls_config_set_groups(tls_config *cfg, const char *list, char *err, size_t e
 /* tls_config_set_tickets(cfg, on): server: issue and accept session tickets
  * (default on); client: offer session tickets (default on). */
 void tls_config_set_tickets(tls_config *cfg, bool on);
+/* tls_config_share_tickets(cfg, from): server: ${cfg} seals and opens
+ * session tickets with ${from}'s key ring, shared from now on, so tickets
+ * issued under ${from} still resume under ${cfg} (a rule rebuilt because
+ * its certificate changed). Call before ${cfg} is used and after any
+ * tls_config_set_clock. No-op unless both are server configs with tickets
+ * on and ${from} has a ring. */
+void tls_config_share_tickets(tls_config *cfg, tls_config *from);
 /* tls_config_set_clock(cfg, now, arg): seconds since the epoch, used for
  * certificate validity and ticket lifetimes. Default: time(NULL). */
 void tls_config_set_clock(tls_config *cfg, uint64_t (*now)(void *arg), void *arg);
@@ -185,6 +192,31 @@ enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer,
  * certificate and we had none to send (a server refusing us then answers
  * handshake_failure, RFC 5246 §7.4.6). */
 bool tls_conn_client_cert_missing(const tls_conn *c);
+
+/* tls_conn_peer_names(c, buf, len): the subjectAltName entries (DNS names,
+ * then IP addresses, in certificate order within each kind) of the
+ * certificate the peer presented, comma-separated without spaces
+ * ("db.internal,localhost,127.0.0.1"), NUL-terminated in ${buf} and cut
+ * short (ending in "...") when it does not fit. Available from the peer's
+ * Certificate message until the handshake state is released: while the
+ * handshake runs and after it failed (for explaining a refusal), not after
+ * it succeeded. Returns the length written; 0 when there is no certificate
+ * or it has no such entries. */
+size_t tls_conn_peer_names(const tls_conn *c, char *buf, size_t len);
+
+/* tls_conn_peer_validity(c, not_before, not_after): the validity period of
+ * the peer's leaf certificate in seconds since the epoch; same availability
+ * as tls_conn_peer_names. 0, or -1 when there is none. */
+int tls_conn_peer_validity(const tls_conn *c, int64_t *not_before, int64_t *not_after);
+
+/* tls_conn_set_trace(c, cb, arg): call ${cb}(${arg}, line) for each
+ * handshake step of this connection, in order: every message sent or
+ * received ("send ClientHello (213 bytes)", "recv ServerHello (89 bytes):
+ * suite ECDHE-ECDSA-AES128-GCM-SHA256", "send ChangeCipherSpec"), the
+ * completion ("handshake complete: ...") or the failure ("failed: reason").
+ * The line has no newline and is valid only during the call. Set it before
+ * the first byte moves; without it (the default) nothing is formatted. */
+void tls_conn_set_trace(tls_conn *c, void (*cb)(void *arg, const char *line), void *arg);
 
 typedef struct tls_info {
 	uint16_t version; /* 0x0303 */

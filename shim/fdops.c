@@ -21,6 +21,8 @@ void shim_fd_forget(int fd)
 		__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL);
 		shim_unref(old);
 	}
+	if (fd <= 2)
+		shim_stdio_detached(fd);
 }
 
 int shim_fd_attach(int fd, sconn *s)
@@ -38,6 +40,8 @@ int shim_fd_attach(int fd, sconn *s)
 		__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL);
 		shim_unref(old);
 	}
+	if (fd <= 2) /* stdio on 0/1/2 must go through the record layer */
+		shim_stdio_attached(fd, s);
 	return 0;
 }
 
@@ -48,6 +52,8 @@ void shim_fd_release(int fd)
 	sconn *old = fdtab_set(fd, NULL);
 	if (!old || old == (sconn *)-1)
 		return;
+	if (fd <= 2)
+		shim_stdio_detached(fd);
 	/* close_notify when the last reference in the owning process goes
 	 * (INTERFACE.md): after fork only the process that claimed the
 	 * connection may end it (fork.h). */

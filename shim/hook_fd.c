@@ -32,22 +32,34 @@ SHIM_EXPORT int dup(int fd)
 	return alias(fd, REAL(dup)(fd));
 }
 
+/* dup2/dup3 over 0, 1 or 2 switch the standard stream (hook_stdio.c):
+ * flush it first, and give back the original once the number is plain. */
+static int std_settled(int fd)
+{
+	if (fd >= 0 && fd <= 2)
+		shim_stdio_settle(fd);
+	return fd;
+}
+
 SHIM_EXPORT int dup2(int oldfd, int newfd)
 {
 	if (oldfd == newfd || (!fdtab_get(oldfd) && !fdtab_get(newfd)))
-		return REAL(dup2)(oldfd, newfd);
+		return std_settled(REAL(dup2)(oldfd, newfd));
+	shim_stdio_prepare(newfd);
 	/* dup2 closes newfd first: that is a close of ours if newfd is TLS. */
 	shim_fd_release(newfd);
-	return alias(oldfd, REAL(dup2)(oldfd, newfd));
+	return std_settled(alias(oldfd, REAL(dup2)(oldfd, newfd)));
 }
 
 SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	if (!fdtab_get(oldfd) && !fdtab_get(newfd))
-		return REAL(dup3)(oldfd, newfd, flags);
-	if (oldfd != newfd)
+		return std_settled(REAL(dup3)(oldfd, newfd, flags));
+	if (oldfd != newfd) {
+		shim_stdio_prepare(newfd);
 		shim_fd_release(newfd);
-	return alias(oldfd, REAL(dup3)(oldfd, newfd, flags));
+	}
+	return std_settled(alias(oldfd, REAL(dup3)(oldfd, newfd, flags)));
 }
 
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)

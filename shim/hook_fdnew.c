@@ -34,16 +34,19 @@
 
 static int fresh(int fd)
 {
-	if (fd >= 0)
+	if (fd >= 0) {
 		shim_fd_forget(fd);
+		if (fd <= 2) /* a plain file on 0/1/2: the original stream may return */
+			shim_stdio_settle(fd);
+	}
 	return fd;
 }
 
 static int fresh_pair(int r, const int *fds)
 {
 	if (r == 0) {
-		shim_fd_forget(fds[0]);
-		shim_fd_forget(fds[1]);
+		fresh(fds[0]);
+		fresh(fds[1]);
 	}
 	return r;
 }
@@ -233,9 +236,11 @@ static void flush_through_tls(FILE *f, int fd)
 SHIM_EXPORT int fclose(FILE *f)
 {
 	int saved = errno;
-	int fd = f ? fileno(f) : -1; /* -1 for memory and cookie streams */
+	int fd = f ? fileno(f) : -1; /* -1 for memory and other cookie streams */
 	errno = saved;
-	if (fd >= 0 && fdtab_get(fd)) {
+	/* Our cookie streams (hook_stdio.c) write through the record layer
+	 * and close their descriptor themselves. */
+	if (fd >= 0 && fdtab_get(fd) && !shim_stdio_owns(f)) {
 		flush_through_tls(f, fd);
 		shim_fd_release(fd);
 		errno = saved;

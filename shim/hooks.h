@@ -50,4 +50,30 @@ void shim_unref(sconn *s);
  * descriptors they hold as plain ones (hook_epoll.c). */
 extern unsigned shim_fd_epoch;
 
+/* stdio on TLS descriptors (hook_stdio.c). */
+#include <stdio.h>
+
+/* shim_stdio_owns(f): ${f} is one of our cookie streams (fdopen of a TLS
+ * descriptor, or a standard stream standing in on 0/1/2); its fclose
+ * closes its descriptor itself. */
+bool shim_stdio_owns(FILE *f);
+
+/* shim_stdio_attached(fd, s): ${fd} now names ${s}; for 0, 1 and 2 the
+ * standard stream becomes a cookie stream through ${s} (and the original
+ * stream loses its number until shim_stdio_settle gives it back). */
+void shim_stdio_attached(int fd, sconn *s);
+
+/* shim_stdio_detached(fd): ${fd} (0..2) stops naming its connection: its
+ * cookie drops buffered data and fails with EBADF from now on. */
+void shim_stdio_detached(int fd);
+
+/* shim_stdio_prepare(fd): before dup2/dup3 over ${fd} (0..2): flush the
+ * standard stream standing there into its current destination. */
+void shim_stdio_prepare(int fd);
+
+/* shim_stdio_settle(fd): ${fd} (0..2) now names a plain file (dup2/dup3
+ * result, a new descriptor): give the standard variable its original
+ * stream back if a cookie stood in. Cheap when nothing was replaced. */
+void shim_stdio_settle(int fd);
+
 #endif

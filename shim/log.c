@@ -44,6 +44,13 @@ int shim_log_open(const char *dest, int level)
 	return 0;
 }
 
+/* The wrapper links this file without the descriptor table. */
+__attribute__((weak)) int shim_log_fd_is_tls(int fd)
+{
+	(void)fd;
+	return 0;
+}
+
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -77,7 +84,10 @@ void shim_log(int level, const char *fmt, ...)
 		if (len > sizeof line - 2)
 			len = sizeof line - 2;
 		line[len++] = '\n';
-		write_all(log_fd, line, len);
+		/* A program may have put a TLS connection on descriptor 2
+		 * (inetd-style dup2): our lines would go to its peer in clear. */
+		if (!shim_log_fd_is_tls(log_fd))
+			write_all(log_fd, line, len);
 	}
 	va_end(ap);
 	errno = saved;

@@ -22,6 +22,11 @@ void shim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 
 #define shim_log_enabled(level) ((level) <= shim_log_level)
 
+/* shim_log_fd_is_tls(fd): ${fd} is a TLS descriptor, so log lines must
+ * not be written to it in clear (a program dup2'ed a connection onto 2).
+ * The library defines it (hook_stdio.c); the default says no. */
+int shim_log_fd_is_tls(int fd);
+
 /* shim_keylog_open(path): append NSS key log lines to ${path} (0600).
  * shim_keylog_line is the engine's keylog callback (arg unused). */
 int shim_keylog_open(const char *path);

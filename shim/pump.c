@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "consts.h"
 #include "fork.h"
+#include "hint.h"
 #include "log.h"
 #include "real.h"
 
@@ -105,8 +108,28 @@ static void log_failure(sconn *s)
 				 tls_conn_error(s->tls, NULL, NULL, NULL) == TLS_ERR_TRUNCATED)
 			    ? SHIM_LOG_INFO
 			    : SHIM_LOG_WARN;
-	shim_log(level, "rule %s: %s %s <-> %s: %s: %s", s->rule->name, direction(s), s->local,
-		 s->peer, s->ready ? "connection failed" : "handshake refused", reason);
+	/* ... and what to change (issue 4), after " -- ". */
+	char hint[512] = "";
+	if (shim_log_enabled(level))
+		shim_refusal_hint(s, hint, sizeof hint);
+	shim_log(level, "rule %s: %s %s <-> %s: %s: %s%s%s", s->rule->name, direction(s), s->local,
+		 s->peer, s->ready ? "connection failed" : "handshake refused", reason,
+		 hint[0] ? " -- " : "", hint);
+}
+
+/* -l debug: the engine's handshake steps, one line each. The line may
+ * carry the peer's bytes (its SNI, its certificate subject): control
+ * characters are masked. */
+static void trace_line(void *arg, const char *line)
+{
+	const sconn *s = arg;
+	char clean[512];
+	size_t n = 0;
+	for (; line[n] && n < sizeof clean - 1; n++)
+		clean[n] = (unsigned char)line[n] < 0x20 || line[n] == 0x7f ? '?' : line[n];
+	clean[n] = '\0';
+	shim_log(SHIM_LOG_DEBUG, "rule %s: %s %s <-> %s: %s", s->rule->name, direction(s), s->local,
+		 s->peer, clean);
 }
 
 static void on_established(sconn *s)
@@ -126,7 +149,7 @@ static void on_established(sconn *s)
 	if (s->client) {
 		tls_session *sess = tls_conn_get_session(s->tls);
 		if (sess) {
-			shim_rule_session_put(s->rule, s->peer, sess);
+			shim_rule_session_put(s->rule, s->cfg_gen, s->peer, sess);
 			tls_session_unref(sess);
 		}
 	}
@@ -213,6 +236,9 @@ static int sniff(sconn *s, int fd, bool block)
 /* The handshake loop; both locks held. */
 static int drive(sconn *s, int fd, bool block)
 {
+	/* Every handshake byte moves through here, with both locks held. */
+	if (shim_log_enabled(SHIM_LOG_DEBUG))
+		tls_conn_set_trace(s->tls, trace_line, s);
 	for (;;) {
 		if (failed(s)) {
 			/* Best effort: the fatal alert, if any, goes out. */
@@ -233,6 +259,16 @@ static int drive(sconn *s, int fd, bool block)
 		if (st & TLS_ST_FAILED)
 			continue;
 		if ((st & TLS_ST_ESTABLISHED) && !(need && block)) {
+			if (!s->client) {
+				/* The client's final flight may be waiting for our
+				 * ACK: in a resumed handshake nothing of ours
+				 * follows it, so a delayed ACK would hold the
+				 * client's first request behind Nagle for up to
+				 * 40 ms. Acknowledge now (the kernel's quick-ack
+				 * mode ends by itself). */
+				int one = 1;
+				setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+			}
 			on_established(s);
 			return 0;
 		}

@@ -92,7 +92,8 @@
 	X(int, inotify_init1, (int))                                                             \
 	X(int, close_range, (unsigned int, unsigned int, int))                                   \
 	X(void, closefrom, (int))                                                                \
-	X(int, fclose, (FILE *))
+	X(int, fclose, (FILE *))                                                                 \
+	X(FILE *, fdopen, (int, const char *))
 
 #define SHIM_REAL_DECLARE(ret, name, params) ret(*name) params;
 struct shim_real {

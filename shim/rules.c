@@ -2,17 +2,24 @@
  * rules.c: the bridge from the policy file (config/, which knows nothing of
  * TLS) to engine configurations (core/, which knows nothing of files):
  * certificate, key and CA files are read here and their problems reported
- * with the line of the key that named them.
+ * with the line of the key that named them. The same per-rule build runs
+ * again when a rule's files change on disk (shim_rule_config).
  */
 #include "rules.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "policy.h"
+#include "real.h"
+
+#define RELOAD_CHECK_US 1000000u   /* a rule's files are looked at once a second at most */
+#define PEM_MAX         (4u << 20) /* a PEM file is never this large */
 
 static struct {
 	tlsp_policy *policy;
@@ -30,50 +37,94 @@ bool shim_rules_active(void)
 	return g.active;
 }
 
-/* Read a whole (PEM) file; NULL with errno on failure. */
-static char *slurp(const char *path, size_t *len)
+static void fileid_of(shim_fileid *id, const struct stat *st)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
+	*id = (shim_fileid){.present = true,
+			    .dev = st->st_dev,
+			    .ino = st->st_ino,
+			    .size = st->st_size,
+			    .mtim = st->st_mtim,
+			    .ctim = st->st_ctim};
+}
+
+static bool fileid_same(const shim_fileid *a, const shim_fileid *b)
+{
+	if (a->present != b->present)
+		return false;
+	return !a->present ||
+	       (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+		a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
+		a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec);
+}
+
+/* Read a whole (PEM) file with the real calls (this also runs inside the
+ * program, where open/close are hooked); NULL with errno on failure. The
+ * file's identity is taken before reading, so a change made while we read
+ * shows at the next check. Buffers that held the bytes are wiped: they may
+ * be a private key. */
+static char *slurp(const char *path, size_t *len, shim_fileid *id)
+{
+	int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return NULL;
-	size_t cap = 8192, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t k = fread(buf + n, 1, cap - n - 1, f);
-		n += k;
-		if (k == 0)
-			break;
-		if (cap - n - 1 == 0) {
-			if (cap >= (4u << 20)) { /* a PEM file is never this large */
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
+	struct stat st;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	int err = 0;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		goto out;
+	}
+	fileid_of(id, &st);
+	cap = st.st_size > 0 && (size_t)st.st_size < PEM_MAX ? (size_t)st.st_size + 1 : 8192;
+	if (!(buf = malloc(cap))) {
+		err = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (n + 1 == cap) { /* the file grew while we read */
+			char *nb = cap < PEM_MAX ? malloc(cap * 2) : NULL;
 			if (!nb) {
-				free(buf);
-				buf = NULL;
+				err = cap < PEM_MAX ? ENOMEM : EFBIG;
 				break;
 			}
+			memcpy(nb, buf, n);
+			explicit_bzero(buf, n);
+			free(buf);
 			buf = nb;
 			cap *= 2;
 		}
+		ssize_t k = REAL(read)(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			err = errno;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
 	}
-	int saved = errno;
-	fclose(f);
-	errno = saved;
-	if (buf) {
-		buf[n] = 0;
-		*len = n;
+out:
+	REAL(close)(fd);
+	if (err) {
+		if (buf) {
+			explicit_bzero(buf, n);
+			free(buf);
+		}
+		errno = err;
+		return NULL;
 	}
+	buf[n] = 0;
+	*len = n;
 	return buf;
 }
 
+/* Problems go to ${errors} as "FILE:LINE: reason"; without ${errors} (a
+ * reload) the first one is kept in ${first} for the log. */
 struct build {
 	const char *file; /* the policy path as the user gave it */
 	FILE *errors;
 	int count;
+	char first[512];
 };
 
 static void report(struct build *b, unsigned line, const char *fmt, ...)
@@ -82,12 +133,17 @@ static void report(struct build *b, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (line)
-		fprintf(b->errors, "%s:%u: ", b->file, line);
-	else
-		fprintf(b->errors, "%s: ", b->file);
-	vfprintf(b->errors, fmt, ap);
-	fputc('\n', b->errors);
+	if (!b->errors) {
+		if (b->count == 0)
+			vsnprintf(b->first, sizeof b->first, fmt, ap);
+	} else {
+		if (line)
+			fprintf(b->errors, "%s:%u: ", b->file, line);
+		else
+			fprintf(b->errors, "%s: ", b->file);
+		vfprintf(b->errors, fmt, ap);
+		fputc('\n', b->errors);
+	}
 	va_end(ap);
 	b->count++;
 }
@@ -95,10 +151,10 @@ static void report(struct build *b, unsigned line, const char *fmt, ...)
 typedef int (*pem_setter)(tls_config *, const char *, size_t, char *, size_t);
 
 static void load_pem(struct build *b, tls_config *cfg, const tlsp_rule *r, enum tlsp_key k,
-		     const char *path, pem_setter set)
+		     const char *path, pem_setter set, shim_fileid *id)
 {
 	size_t len = 0;
-	char *pem = slurp(path, &len);
+	char *pem = slurp(path, &len, id);
 	char err[256];
 	unsigned line = r->key_line[k] ? r->key_line[k] : r->line;
 	if (!pem) {
@@ -111,36 +167,54 @@ static void load_pem(struct build *b, tls_config *cfg, const tlsp_rule *r, enum 
 	free(pem);
 }
 
-static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_rule *r,
-			      shim_rule *out)
+/* rule_file(r, i): the path of ${r}'s SHIM_FILE_${i}, or NULL. */
+static const char *rule_file(const tlsp_rule *r, int i)
+{
+	return i == SHIM_FILE_CERT ? r->cert : i == SHIM_FILE_KEY ? r->key : r->ca;
+}
+
+/* verify_mode(r): the engine's verify setting for ${r}. verify_peer = none
+ * with a pin still checks the pin (as curl -k --pinnedpubkey does): the
+ * engine then verifies with pins only. */
+static enum tls_verify verify_mode(const tlsp_rule *r)
+{
+	enum tls_verify v = r->verify_peer == TLSP_VERIFY_NONE       ? TLS_VERIFY_NONE
+			    : r->verify_peer == TLSP_VERIFY_OPTIONAL ? TLS_VERIFY_OPTIONAL
+								     : TLS_VERIFY_REQUIRE;
+	if (r->role == TLSP_ROLE_CLIENT && v == TLS_VERIFY_NONE && r->npins > 0)
+		v = TLS_VERIFY_REQUIRE;
+	return v;
+}
+
+/* build_config(b, r, ids): ${r}'s engine configuration from its files, with
+ * the identity of each file read in ${ids}; every problem is reported to
+ * ${b}. The same code loads the policy and reloads a rule. */
+static tls_config *build_config(struct build *b, const tlsp_rule *r, shim_fileid *ids)
 {
 	bool client = r->role == TLSP_ROLE_CLIENT;
 	tls_config *cfg = tls_config_new(client ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER);
 	char err[256];
+	for (int i = 0; i < SHIM_RULE_FILES; i++)
+		ids[i] = (shim_fileid){0};
 	if (!cfg) {
 		report(b, r->line, "out of memory");
 		return NULL;
 	}
 	if (r->cert)
-		load_pem(b, cfg, r, TLSP_K_CERT, r->cert, tls_config_set_chain_pem);
+		load_pem(b, cfg, r, TLSP_K_CERT, r->cert, tls_config_set_chain_pem,
+			 &ids[SHIM_FILE_CERT]);
 	if (r->key)
-		load_pem(b, cfg, r, TLSP_K_KEY, r->key, tls_config_set_key_pem);
+		load_pem(b, cfg, r, TLSP_K_KEY, r->key, tls_config_set_key_pem,
+			 &ids[SHIM_FILE_KEY]);
 	if (r->ca_system) {
 		if (tls_config_set_ca_system(cfg, err, sizeof err) < 0)
 			report(b, r->key_line[TLSP_K_CA], "ca = system: %s", err);
 	} else if (r->ca) {
-		load_pem(b, cfg, r, TLSP_K_CA, r->ca, tls_config_set_ca_pem);
+		load_pem(b, cfg, r, TLSP_K_CA, r->ca, tls_config_set_ca_pem, &ids[SHIM_FILE_CA]);
 	}
 	if (client && r->pin && tls_config_set_pins(cfg, r->pin, err, sizeof err) < 0)
 		report(b, r->key_line[TLSP_K_PIN], "pin: %s", err);
-	/* verify_peer = none with a pin still checks the pin (as curl -k
-	 * --pinnedpubkey does): the engine then verifies with pins only. */
-	enum tls_verify v = r->verify_peer == TLSP_VERIFY_NONE       ? TLS_VERIFY_NONE
-			    : r->verify_peer == TLSP_VERIFY_OPTIONAL ? TLS_VERIFY_OPTIONAL
-								     : TLS_VERIFY_REQUIRE;
-	if (client && v == TLS_VERIFY_NONE && r->npins > 0)
-		v = TLS_VERIFY_REQUIRE;
-	tls_config_set_verify(cfg, v);
+	tls_config_set_verify(cfg, verify_mode(r));
 	if (r->ciphers && tls_config_set_ciphers(cfg, r->ciphers, err, sizeof err) < 0)
 		report(b, r->key_line[TLSP_K_CIPHERS], "ciphers: %s", err);
 	if (r->groups && tls_config_set_groups(cfg, r->groups, err, sizeof err) < 0)
@@ -149,17 +223,33 @@ static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_
 		tls_config_set_tickets(cfg, r->session_tickets);
 	if (shim_keylog_active())
 		tls_config_set_keylog(cfg, shim_keylog_line, NULL);
-	if (b->count == 0 && tls_config_check(cfg, err, sizeof err) < 0)
-		report(b, r->line, "rule %s: %s", r->name, err);
+	if (b->count == 0 && tls_config_check(cfg, err, sizeof err) < 0) {
+		if (b->errors)
+			report(b, r->line, "rule %s: %s", r->name, err);
+		else
+			report(b, r->line, "%s", err);
+	}
+	return cfg;
+}
+
+static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_rule *r,
+			      shim_rule *out)
+{
+	bool client = r->role == TLSP_ROLE_CLIENT;
+	tls_config *cfg = build_config(b, r, out->loaded);
 
 	snprintf(out->name, sizeof out->name, "%s", r->name);
 	out->client = client;
 	out->plaintext_allow = !client && r->plaintext_allow;
-	out->verify_none = client && v == TLS_VERIFY_NONE;
+	out->verify_none = client && verify_mode(r) == TLS_VERIFY_NONE;
 	out->handshake_timeout = r->handshake_timeout ? r->handshake_timeout : p->handshake_timeout;
 	if (r->server_name)
 		snprintf(out->server_name, sizeof out->server_name, "%s", r->server_name);
+	out->src = r;
+	for (int i = 0; i < SHIM_RULE_FILES; i++)
+		out->watch |= rule_file(r, i) != NULL;
 	pthread_mutex_init(&out->cache_lock, NULL);
+	pthread_mutex_init(&out->cfg_lock, NULL);
 	return cfg;
 }
 
@@ -230,25 +320,38 @@ static int load(const char *path, FILE *errors, bool open_files)
 	return 0;
 }
 
-/* The session caches' locks are held only for a copy; taking them around
- * fork() keeps a child from inheriting one locked by another thread. */
-static void cache_lock_all(void)
+/* The session caches' and configurations' locks are held only for a copy
+ * or a reference; taking them around fork() keeps a child from inheriting
+ * one locked by another thread. A reload another thread was running does
+ * not go on in the child: the next check there starts afresh. */
+static void locks_take(void)
 {
-	for (size_t i = 0; g.policy && i < g.policy->nrules; i++)
+	for (size_t i = 0; g.policy && i < g.policy->nrules; i++) {
 		pthread_mutex_lock(&g.rules[i].cache_lock);
+		pthread_mutex_lock(&g.rules[i].cfg_lock);
+	}
 }
 
-static void cache_unlock_all(void)
+static void locks_give(void)
+{
+	for (size_t i = 0; g.policy && i < g.policy->nrules; i++) {
+		pthread_mutex_unlock(&g.rules[i].cfg_lock);
+		pthread_mutex_unlock(&g.rules[i].cache_lock);
+	}
+}
+
+static void locks_give_child(void)
 {
 	for (size_t i = 0; g.policy && i < g.policy->nrules; i++)
-		pthread_mutex_unlock(&g.rules[i].cache_lock);
+		__atomic_store_n(&g.rules[i].reloading, false, __ATOMIC_RELAXED);
+	locks_give();
 }
 
 int shim_rules_load(const char *path, FILE *errors)
 {
 	int r = load(path, errors, true);
 	if (r == 0)
-		pthread_atfork(cache_lock_all, cache_unlock_all, cache_unlock_all);
+		pthread_atfork(locks_take, locks_give, locks_give_child);
 	return r;
 }
 
@@ -293,9 +396,16 @@ tls_session *shim_rule_session_get(shim_rule *r, const char *peer)
 	return s;
 }
 
-void shim_rule_session_put(shim_rule *r, const char *peer, tls_session *s)
+void shim_rule_session_put(shim_rule *r, unsigned gen, const char *peer, tls_session *s)
 {
 	pthread_mutex_lock(&r->cache_lock);
+	/* The reload bumps gen before it empties the cache under this lock:
+	 * a session of the old configuration is either refused here or
+	 * emptied out after. */
+	if (gen != __atomic_load_n(&r->gen, __ATOMIC_RELAXED)) {
+		pthread_mutex_unlock(&r->cache_lock);
+		return;
+	}
 	size_t slot = 0;
 	for (size_t i = 0; i < SHIM_SESSION_CACHE; i++) {
 		if (r->cache[i].s && strcmp(r->cache[i].peer, peer) == 0) {
@@ -310,4 +420,124 @@ void shim_rule_session_put(shim_rule *r, const char *peer, tls_session *s)
 	snprintf(r->cache[slot].peer, sizeof r->cache[slot].peer, "%s", peer);
 	r->cache[slot].used = ++r->cache_tick;
 	pthread_mutex_unlock(&r->cache_lock);
+}
+
+/* cache_flush(r): drop every cached client session of ${r}. */
+static void cache_flush(shim_rule *r)
+{
+	pthread_mutex_lock(&r->cache_lock);
+	for (size_t i = 0; i < SHIM_SESSION_CACHE; i++) {
+		tls_session_unref(r->cache[i].s);
+		r->cache[i].s = NULL;
+		r->cache[i].used = 0;
+	}
+	pthread_mutex_unlock(&r->cache_lock);
+}
+
+/* changed_list(r, now, out, len): "cert PATH, key PATH" for the files whose
+ * identity ${now} differs from the loaded one. */
+static void changed_list(const shim_rule *r, const shim_fileid *now, char *out, size_t len)
+{
+	static const char *const what[SHIM_RULE_FILES] = {"cert", "key", "ca"};
+	size_t off = 0;
+	out[0] = 0;
+	for (int i = 0; i < SHIM_RULE_FILES; i++) {
+		const char *path = rule_file(r->src, i);
+		if (!path || fileid_same(&now[i], &r->loaded[i]) || off >= len)
+			continue;
+		int w = snprintf(out + off, len - off, "%s%s %s", off ? ", " : "", what[i], path);
+		off += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* rebuild(r, now): the files differ from those ${r}'s configuration was
+ * built from (${now} is what stat says they are): build a new one and
+ * publish it, or keep the old one and say why. */
+static void rebuild(shim_rule *r, const shim_fileid *now)
+{
+	const tlsp_rule *src = r->src;
+	struct build b = {.file = g.policy->path};
+	shim_fileid ids[SHIM_RULE_FILES];
+	char changed[1024];
+	changed_list(r, now, changed, sizeof changed);
+	tls_config *cfg = build_config(&b, src, ids);
+	if (b.count > 0) {
+		tls_config_unref(cfg);
+		bool same = r->failed_set;
+		for (int i = 0; same && i < SHIM_RULE_FILES; i++)
+			same = fileid_same(&now[i], &r->failed[i]);
+		if (!same)
+			shim_log(SHIM_LOG_WARN,
+				 "rule %s: %s changed on disk but cannot be used: %s; keeping the "
+				 "previous configuration (tried again at the next connection)",
+				 r->name, changed, b.first);
+		memcpy(r->failed, now, sizeof r->failed);
+		r->failed_set = true;
+		return;
+	}
+	/* Tickets say who the client was, checked against the CA bundle of
+	 * their day: they outlive a new certificate, not a new client CA. */
+	bool ca_changed = !fileid_same(&ids[SHIM_FILE_CA], &r->loaded[SHIM_FILE_CA]);
+	bool keep_tickets = !r->client && src->session_tickets &&
+			    (!ca_changed || src->verify_peer == TLSP_VERIFY_NONE);
+	pthread_mutex_lock(&r->cfg_lock);
+	tls_config *old = r->cfg;
+	if (keep_tickets)
+		tls_config_share_tickets(cfg, old);
+	r->cfg = cfg;
+	__atomic_store_n(&r->gen, r->gen + 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&r->cfg_lock);
+	tls_config_unref(old); /* open connections hold their own references */
+	memcpy(r->loaded, ids, sizeof r->loaded);
+	r->failed_set = false;
+	/* A cached session was authenticated under the old CA bundle or made
+	 * with the old client certificate. */
+	if (r->client)
+		cache_flush(r);
+	shim_log(SHIM_LOG_WARN, "rule %s: reloaded %s (changed on disk)", r->name, changed);
+	if (!r->client && src->session_tickets && !keep_tickets)
+		shim_log(SHIM_LOG_INFO,
+			 "rule %s: new client CA: session tickets issued before are no longer "
+			 "accepted",
+			 r->name);
+}
+
+/* check_files(r): compare ${r}'s files with those it was built from. */
+static void check_files(shim_rule *r)
+{
+	shim_fileid now[SHIM_RULE_FILES] = {{0}};
+	bool changed = false;
+	for (int i = 0; i < SHIM_RULE_FILES; i++) {
+		const char *path = rule_file(r->src, i);
+		struct stat st;
+		if (path && stat(path, &st) == 0)
+			fileid_of(&now[i], &st);
+		if (path && !fileid_same(&now[i], &r->loaded[i]))
+			changed = true;
+	}
+	if (changed)
+		rebuild(r, now);
+	else
+		r->failed_set = false; /* back to what is loaded: a new failure warns again */
+}
+
+tls_config *shim_rule_config(shim_rule *r, uint64_t now_us, unsigned *gen)
+{
+	/* One thread per rule and second gets past the compare-exchange;
+	 * every other connection only pays the atomic load. */
+	uint64_t next = __atomic_load_n(&r->next_check_us, __ATOMIC_RELAXED);
+	if (r->watch && now_us >= next &&
+	    __atomic_compare_exchange_n(&r->next_check_us, &next, now_us + RELOAD_CHECK_US, false,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(&r->reloading, true, __ATOMIC_ACQUIRE)) {
+		int saved = errno;
+		check_files(r);
+		__atomic_store_n(&r->reloading, false, __ATOMIC_RELEASE);
+		errno = saved;
+	}
+	pthread_mutex_lock(&r->cfg_lock);
+	tls_config *cfg = tls_config_ref(r->cfg);
+	*gen = r->gen;
+	pthread_mutex_unlock(&r->cfg_lock);
+	return cfg;
 }

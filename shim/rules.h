@@ -11,10 +11,27 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "tls.h"
 
 #define SHIM_SESSION_CACHE 16
+
+struct tlsp_rule;
+
+/* The files a rule's configuration is built from, watched for reload. */
+enum { SHIM_FILE_CERT, SHIM_FILE_KEY, SHIM_FILE_CA, SHIM_RULE_FILES };
+
+/* What a file was (stat): a replaced or rewritten file differs in one of
+ * these. present = false: not configured, or stat/open failed. */
+typedef struct shim_fileid {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+} shim_fileid;
 
 typedef struct shim_rule {
 	char name[64];
@@ -23,7 +40,21 @@ typedef struct shim_rule {
 	bool verify_none;     /* client: verify_peer = none (warned per connection) */
 	unsigned handshake_timeout;
 	char server_name[256]; /* client: SNI and the name checked */
+	/* The current configuration: replaced when its files change on disk
+	 * (shim_rule_config); read and referenced only under cfg_lock. gen
+	 * counts the replacements. */
 	tls_config *cfg;
+	unsigned gen;
+	pthread_mutex_t cfg_lock;
+	/* Reload state (rules.c). next_check_us and reloading are atomic;
+	 * the rest belongs to the one thread that set reloading. */
+	const struct tlsp_rule *src; /* the policy rule it was built from */
+	bool watch;                  /* it names a cert, key or ca file */
+	uint64_t next_check_us;      /* monotonic: no stat before this */
+	bool reloading;
+	shim_fileid loaded[SHIM_RULE_FILES]; /* the files cfg was built from */
+	shim_fileid failed[SHIM_RULE_FILES]; /* files a rebuild failed on (warned) */
+	bool failed_set;
 	pthread_mutex_t cache_lock;
 	struct {
 		char peer[64];
@@ -60,10 +91,25 @@ bool shim_rules_active(void);
 shim_rule *shim_match_client(const struct sockaddr *addr, socklen_t len);
 shim_rule *shim_match_server(uint16_t port);
 
+/* shim_rule_config(r, now_us, gen): a new reference to ${r}'s current
+ * configuration, for a connection being made at monotonic ${now_us}; its
+ * generation in ${*gen}. At most once a second per rule (the first caller
+ * past the mark; the others go on at once) it also compares the rule's
+ * cert, key and CA files with those the configuration was built from and,
+ * when one changed, rebuilds the configuration from the files and swaps it
+ * in if it is valid (logged at warn); connections already made keep the
+ * configuration they hold. An invalid rebuild (a cert replaced before its
+ * key) keeps the current configuration, is warned about once per state of
+ * the files, and is tried again at the next check. errno is kept. */
+tls_config *shim_rule_config(shim_rule *r, uint64_t now_us, unsigned *gen);
+
 /* Client session cache, keyed by the peer "addr:port": get returns a new
  * reference or NULL; put stores a reference (replacing the least recently
- * used entry). */
+ * used entry) made by a connection on configuration generation ${gen},
+ * unless the configuration was replaced since (a session authenticated
+ * under an old CA bundle or client certificate is not resumed under the
+ * new one; a reload empties the cache). */
 tls_session *shim_rule_session_get(shim_rule *r, const char *peer);
-void shim_rule_session_put(shim_rule *r, const char *peer, tls_session *s);
+void shim_rule_session_put(shim_rule *r, unsigned gen, const char *peer, tls_session *s);
 
 #endif

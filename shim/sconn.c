@@ -70,16 +70,20 @@ sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *pe
 	s->rule = rule;
 	s->client = client;
 	s->owner = getpid();
+	/* The rule's configuration may be rebuilt here (its files changed):
+	 * the handshake clock starts after that. */
+	tls_config *cfg = shim_rule_config(rule, shim_now_us(), &s->cfg_gen);
 	s->started_us = shim_now_us();
 	s->deadline_us = s->started_us + (uint64_t)rule->handshake_timeout * 1000000u;
-	pthread_mutex_init(&s->rd, NULL);
-	pthread_mutex_init(&s->wr, NULL);
-	s->tls = tls_conn_new(rule->cfg, client && rule->server_name[0] ? rule->server_name : NULL,
+	s->tls = tls_conn_new(cfg, client && rule->server_name[0] ? rule->server_name : NULL,
 			      client ? peer_ip : NULL);
+	tls_config_unref(cfg); /* the connection holds its own reference */
 	if (!s->tls) {
 		free(s);
 		return NULL;
 	}
+	pthread_mutex_init(&s->rd, NULL);
+	pthread_mutex_init(&s->wr, NULL);
 	if (client) {
 		tls_session *sess = shim_rule_session_get(rule, s->peer);
 		if (sess) {

@@ -24,6 +24,7 @@ typedef struct sconn {
 	int refs; /* atomic */
 	tls_conn *tls;
 	shim_rule *rule;
+	unsigned cfg_gen; /* generation of the rule's configuration tls was made with */
 	pthread_mutex_t rd, wr;
 	bool client;
 	bool established_logged; /* the per-connection info line was written */

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ca.h"
 #include "log.h"
 #include "rules.h"
 
@@ -36,6 +37,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: tlshim [-c FILE] [-l LEVEL] [--] PROGRAM [ARG...]\n"
 	      "       tlshim --check FILE\n"
+	      "       tlshim ca init|issue|pin ...   (a small CA for policies; tlshim ca --help)\n"
 	      "       tlshim --version | --help\n"
 	      "\n"
 	      "Runs PROGRAM with TLS on the TCP ports the policy FILE names.\n"
@@ -133,6 +135,8 @@ static bool is_static_elf(const char *file)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "ca") == 0)
+		return tlshim_ca_main(argc - 1, argv + 1);
 	const char *policy = NULL, *level = NULL;
 	int i = 1;
 	for (; i < argc; i++) {

@@ -5,6 +5,7 @@
  * right side.
  */
 #include <string.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 #include <sodium.h>
@@ -184,9 +185,69 @@ static void client_auth(void)
 	tls_config_unref(scfg);
 }
 
+/* After a refused handshake the peer's certificate is still there to
+ * explain the refusal: its subjectAltName entries and validity. */
+static void refused_peer_facts(void)
+{
+	const testpair_pki *pki = testpair_pki_get();
+	tls_config *good = testpair_server_config(TLS_KEY_EC_P256);
+	tls_config *expired = server_with(pki->expired_cert, pki->expired_key);
+	tls_config *ccfg = testpair_client_config();
+	char names[256];
+	int64_t nb = 0, na = 0, now = (int64_t)time(NULL);
+
+	/* Nothing before the peer's Certificate. */
+	tls_conn *cli = tls_conn_new(ccfg, "other.test", NULL);
+	CHECK_EQ(tls_conn_peer_names(cli, names, sizeof names), 0);
+	CHECK_EQ(names[0], 0);
+	CHECK_EQ(tls_conn_peer_validity(cli, &nb, &na), -1);
+	tls_conn *srv = tls_conn_new(good, NULL, NULL);
+	CHECK(!testpair_handshake(cli, srv));
+	CHECK_EQ(tls_conn_error(cli, NULL, NULL, NULL), TLS_ERR_AUTH);
+	/* DNS names first, then addresses. */
+	CHECK_EQ(tls_conn_peer_names(cli, names, sizeof names), strlen("server.test,127.0.0.1"));
+	CHECK(strcmp(names, "server.test,127.0.0.1") == 0);
+	CHECK_EQ(tls_conn_peer_validity(cli, &nb, &na), 0);
+	CHECK(nb <= now && now < na);
+	/* Cut short: still terminated, ends in "...", never overflows. */
+	char small[16];
+	memset(small, 'x', sizeof small);
+	size_t n = tls_conn_peer_names(cli, small, 14);
+	CHECK(n < 14 && strlen(small) == n && n >= 3 && strcmp(small + n - 3, "...") == 0);
+	CHECK_EQ(small[14], 'x');
+	CHECK_EQ(tls_conn_peer_names(cli, small, 0), 0);
+	/* The server was refused by an alert and saw no client certificate. */
+	CHECK_EQ(tls_conn_peer_names(srv, names, sizeof names), 0);
+	tls_conn_free(cli);
+	tls_conn_free(srv);
+
+	/* Expired: the validity says so. */
+	cli = tls_conn_new(ccfg, "server.test", NULL);
+	srv = tls_conn_new(expired, NULL, NULL);
+	CHECK(!testpair_handshake(cli, srv));
+	CHECK_EQ(tls_conn_peer_validity(cli, &nb, &na), 0);
+	CHECK(na < now && nb < na);
+	tls_conn_free(cli);
+	tls_conn_free(srv);
+
+	/* After a successful handshake the handshake state is gone. */
+	cli = tls_conn_new(ccfg, "server.test", NULL);
+	srv = tls_conn_new(good, NULL, NULL);
+	CHECK(testpair_handshake(cli, srv));
+	CHECK_EQ(tls_conn_peer_names(cli, names, sizeof names), 0);
+	CHECK_EQ(tls_conn_peer_validity(cli, &nb, &na), -1);
+	tls_conn_free(cli);
+	tls_conn_free(srv);
+
+	tls_config_unref(ccfg);
+	tls_config_unref(expired);
+	tls_config_unref(good);
+}
+
 int main(void)
 {
 	server_auth();
 	client_auth();
+	refused_peer_facts();
 	return check_exit("engine/auth");
 }
