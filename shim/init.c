@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fdtab.h"
 #include "log.h"
+#include "pump.h"
 #include "real.h"
 #include "rules.h"
 
@@ -30,4 +32,25 @@ __attribute__((constructor)) static void shim_init(void)
 		_exit(2);
 	}
 	shim_log(SHIM_LOG_DEBUG, "policy %s loaded", path);
+}
+
+static int close_at_exit(int fd, struct sconn *s, void *arg)
+{
+	(void)arg;
+	pump_close_at_exit(s, fd);
+	return 0;
+}
+
+/* A program that exits without closing its sockets (redis-cli, most
+ * command-line clients) would leave every peer with a truncation; end the
+ * connections this process owns with close_notify, as close() would. Runs
+ * from exit() (not _exit), after the program's own atexit handlers; stdio
+ * is flushed first so output still buffered for a TLS stream goes out
+ * before the close_notify. */
+__attribute__((destructor)) static void shim_fini(void)
+{
+	if (!shim_rules_active())
+		return;
+	fflush(NULL);
+	fdtab_foreach(close_at_exit, NULL);
 }

@@ -574,9 +574,9 @@ short pump_revents(sconn *s, short want, short *need)
 	return rev;
 }
 
-void pump_shutdown_write(sconn *s, int fd)
+/* The write side of shutdown; ${s}->wr held. */
+static void shutdown_locked(sconn *s, int fd, uint64_t wait_us)
 {
-	pthread_mutex_lock(&s->wr);
 	int saved = errno;
 	bool mine = shim_fork_claim(s) == 0; /* fork.h: only the claimer ends it */
 	if (mine && s->ready && !s->plaintext && !failed(s) && !s->shut_wr) {
@@ -584,7 +584,7 @@ void pump_shutdown_write(sconn *s, int fd)
 		s->shut_wr = true;
 	}
 	if (mine && !s->plaintext) {
-		uint64_t deadline = shim_now_us() + CLOSE_FLUSH_US;
+		uint64_t deadline = shim_now_us() + wait_us;
 		while (send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
 			    !wait_until(fd, POLLOUT, deadline))
@@ -592,5 +592,20 @@ void pump_shutdown_write(sconn *s, int fd)
 		}
 	}
 	errno = saved;
+}
+
+void pump_shutdown_write(sconn *s, int fd)
+{
+	pthread_mutex_lock(&s->wr);
+	shutdown_locked(s, fd, CLOSE_FLUSH_US);
+	pthread_mutex_unlock(&s->wr);
+}
+
+void pump_close_at_exit(sconn *s, int fd)
+{
+	if (pthread_mutex_trylock(&s->wr) != 0)
+		return; /* another thread is mid-write: leave it alone */
+	if (shim_fork_owns(s))
+		shutdown_locked(s, fd, CLOSE_FLUSH_US / 10);
 	pthread_mutex_unlock(&s->wr);
 }

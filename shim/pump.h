@@ -57,6 +57,11 @@ short pump_revents(sconn *s, short want, short *need);
  * waiting a bounded time on a blocking or non-blocking socket alike. */
 void pump_shutdown_write(sconn *s, int fd);
 
+/* pump_close_at_exit(s, fd): the process is exiting with ${s} open (many
+ * programs never close their sockets): send close_notify as close() would,
+ * but only if no other thread holds the write side, and waiting briefly. */
+void pump_close_at_exit(sconn *s, int fd);
+
 /* pump_errno(s): the errno a failed connection reports (0 if none). */
 int pump_errno(sconn *s);
 
