@@ -172,7 +172,8 @@ static void collect(void)
 		sconn_ref(s);
 		list[nlist++] = (struct forked){.s = s};
 	}
-	qsort(list, nlist, sizeof *list, by_address);
+	if (nlist > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+		qsort(list, nlist, sizeof *list, by_address);
 	size_t k = 0;
 	for (size_t i = 0; i < nlist; i++) {
 		if (k > 0 && list[k - 1].s == list[i].s)

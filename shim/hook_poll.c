@@ -118,6 +118,13 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 	return ret;
 }
 
+/* glibc declares poll's array write-only (__fortified_attr_access), which
+ * makes gcc without optimisation warn that the hook reads it: the program
+ * did fill in fd and events, as poll(2) requires. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	if (!any_tls(fds, n))
@@ -132,6 +139,9 @@ SHIM_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, c
 	int64_t us = ts ? (int64_t)ts->tv_sec * 1000000 + ts->tv_nsec / 1000 : -1;
 	return tls_poll(fds, n, us, mask);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 SHIM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {

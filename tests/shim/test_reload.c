@@ -14,7 +14,9 @@
  * session tickets: a client's ticket from before the reload still resumes.
  * The client rule "ca-out" reads a CA bundle the test rewrites in place:
  * replaced by an untrusted CA, the next connection fails (the session it
- * cached under the old bundle is not resumed); restored, it works again.
+ * cached under the old bundle is not resumed, nor one made by a handshake
+ * that began before the reload and ended after it); restored, it works
+ * again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,7 +185,8 @@ static int count(const char *a, const char *b)
 }
 
 struct srv {
-	int idx;
+	int idx; /* listener to accept on; -1: serve fd */
+	int fd;
 	ssize_t n;
 	int err;
 };
@@ -192,7 +195,7 @@ struct srv {
 static void *serve_one(void *arg)
 {
 	struct srv *s = arg;
-	int fd = shimtest_accept(s->idx);
+	int fd = s->idx >= 0 ? shimtest_accept(s->idx) : s->fd;
 	CHECK(fd >= 0);
 	if (fd < 0)
 		return NULL;
@@ -264,6 +267,37 @@ static void round_trip(int fd, const char *msg)
 	CHECK_MEM(buf, msg, n);
 }
 
+/* A client handshake in flight across a reload of its rule: made on the
+ * old CA bundle, it succeeds, but the session it makes must not be cached
+ * for the connections that come after the reload. */
+struct inflight {
+	int fd;
+	struct srv srv;
+	pthread_t t;
+};
+
+static void inflight_start(struct inflight *f)
+{
+	int err;
+	f->fd = shimtest_connect(shimtest_port(P_CA), SOCK_NONBLOCK, &err);
+	CHECK_EQ(err, EINPROGRESS);
+	f->srv = (struct srv){.idx = -1, .fd = shimtest_accept(P_CA)};
+	CHECK(f->srv.fd >= 0);
+	f->t = shimtest_thread(serve_one, &f->srv);
+}
+
+static void inflight_finish(struct inflight *f)
+{
+	char buf[4];
+	CHECK_EQ(fcntl(f->fd, F_SETFL, 0), 0); /* blocking: write completes the handshake */
+	CHECK(shimtest_write_all(f->fd, "ping", 4));
+	CHECK_EQ(shimtest_read_full(f->fd, buf, 4, NULL), 4u);
+	CHECK_MEM(buf, "pong", 4);
+	close(f->fd);
+	pthread_join(f->t, NULL);
+	CHECK_EQ(f->srv.n, 4);
+}
+
 static void settle(void)
 {
 	shimtest_sleep_ms(1150); /* past the once-a-second check */
@@ -292,6 +326,8 @@ int main(int argc, char **argv)
 	expect(P_TK, 0, "tickets: second");
 	CHECK_EQ(count("rule tk-out:", " resumed in "), 1);
 	expect(P_CA, 0, "bundle = ca");
+	struct inflight fl;
+	inflight_start(&fl);
 
 	/* B: the P-384 pair, both renamed into place; the bundle rewritten
 	 * in place with a CA that did not sign the server. */
@@ -311,6 +347,8 @@ int main(int argc, char **argv)
 	expect(P_CA, EACCES, "bundle = evil-ca");
 	snprintf(msg, sizeof msg, "rule ca-out: reloaded ca %s (changed on disk)", bundle);
 	CHECK_EQ(count(msg, ""), 1);
+	inflight_finish(&fl);
+	expect(P_CA, EACCES, "bundle = evil-ca, after the in-flight handshake");
 
 	/* Half a pair: the RSA cert with the P-384 key. B goes on serving. */
 	put("srv.crt", "server-rsa.crt", true);
