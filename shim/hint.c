@@ -267,6 +267,11 @@ size_t shim_hint(const shim_hint_facts *f, char *out, size_t len)
 					 : put(out, len,
 					       "the peer is not speaking TLS: wrap it with tlshim "
 					       "or use a TLS client");
+		/* A plaintext echo service sends our own ClientHello back. */
+		if (f->client && has(f->reason, "unexpected ClientHello"))
+			return put(out, len,
+				   "the server sent our ClientHello back: it is a plaintext "
+				   "program echoing bytes, not a TLS server: wrap it with tlshim");
 		return 0;
 	case TLS_ERR_TRUNCATED:
 		return f->client ? put(out, len,

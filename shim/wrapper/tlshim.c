@@ -3,6 +3,7 @@
  *
  *   tlshim [-c FILE] [-l LEVEL] [--] PROGRAM [ARG...]
  *   tlshim --check FILE
+ *   tlshim [-c FILE] --which HOST:PORT | server:PORT
  *   tlshim --version | --help
  *
  * It validates the policy exactly as the library will (same code: config/
@@ -24,6 +25,7 @@
 #include "ca.h"
 #include "log.h"
 #include "rules.h"
+#include "which.h"
 
 #ifndef TLSHIM_VERSION
 #define TLSHIM_VERSION "0.0.0"
@@ -37,6 +39,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: tlshim [-c FILE] [-l LEVEL] [--] PROGRAM [ARG...]\n"
 	      "       tlshim --check FILE\n"
+	      "       tlshim [-c FILE] --which HOST:PORT | server:PORT\n"
 	      "       tlshim ca init|issue|pin ...   (a small CA for policies; tlshim ca --help)\n"
 	      "       tlshim --version | --help\n"
 	      "\n"
@@ -45,6 +48,9 @@ static void usage(FILE *out)
 	      "  -l LEVEL    log level: error, warn, info, debug (sets TLSHIM_LOG)\n"
 	      "  --check FILE  validate FILE and print the effective rules; exit 0 if\n"
 	      "              valid, 2 if not (every error as FILE:LINE: reason)\n"
+	      "  --which HOST:PORT   which client rule a connect() to HOST:PORT gets, and why\n"
+	      "  --which server:PORT which server rule connections accepted on PORT get\n"
+	      "              (exit 0: a rule matches, 1: none, the connection stays plain TCP)\n"
 	      "Environment: TLSHIM_LIBRARY overrides where libtlshim.so is found.\n"
 	      "See tlshim(1) and tlshim.ini(5).\n",
 	      out);
@@ -156,6 +162,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			return check(argv[i + 1]);
+		} else if (strcmp(a, "--which") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tlshim: --which needs HOST:PORT or server:PORT\n");
+				return 2;
+			}
+			return tlshim_which(policy, argv[i + 1]);
 		} else if (strcmp(a, "-c") == 0 && i + 1 < argc) {
 			policy = argv[++i];
 		} else if (strcmp(a, "-l") == 0 && i + 1 < argc) {
