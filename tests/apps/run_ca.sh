@@ -15,6 +15,7 @@ if [ "${1:-}" = --list ]; then
 	exit 0
 fi
 name=${1:?usage: run_ca.sh CASE | --list}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
 : "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
 export TLSHIM_LIBRARY
@@ -24,27 +25,13 @@ ca=$w/ca
 T=25 # seconds any single process may run
 unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
 
-mkdir -p "$base"
-rm -rf "$w"
-mkdir -p "$w"
+label=apps
+fail_logs=(log out)
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "apps/$name: FAIL: $*" >&2
-	for f in "$w"/*.log "$w"/*.out; do
-		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
-	done >&2
-	exit 1
-}
-has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
 hasline() { grep -q -x -F -- "$2" "$w/$1" || fail "$1 lacks the line '$2'"; }
-need() { command -v "$1" >/dev/null || fail "$1 is not installed (scripts/deps)"; }
 mode() { stat -c %a "$1"; }
 # run OUT CMD...: run CMD, stdout to $w/OUT.out, stderr to $w/OUT.log; $rc.
 run() {
@@ -52,33 +39,6 @@ run() {
 	shift
 	rc=0
 	timeout $T "$@" </dev/null >"$w/$out.out" 2>"$w/$out.log" || rc=$?
-}
-
-# Ports as in run.sh (same lock file, so cases of both scripts never collide).
-free_port() {
-	exec 8>"$base/.portlock"
-	flock 8
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % 10000))
-		ss -Htan "sport = :$port" | grep -q . || return 0
-	done
-	fail "no free port"
-}
-wait_listen() {
-	for _ in $(seq 200); do
-		if ss -Hltn "sport = :$1" | grep -q .; then
-			flock -u 8
-			return 0
-		fi
-		sleep 0.025
-	done
-	fail "nothing listens on port $1"
-}
-bg() { # bg LOG CMD...: start CMD under timeout (stdin /dev/null)
-	local log=$1
-	shift
-	timeout $T "$@" </dev/null 2>"$w/$log" 8>&- &
-	pids+=("$!")
 }
 
 # lines FILE HEADER: the "key = value" lines `tlshim ca` printed under the

@@ -25,59 +25,18 @@ w=$base/work/$name
 T=25
 unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
 
-mkdir -p "$base"
-rm -rf "$w"
-mkdir -p "$w"
-(
-	flock 9
-	bash "$here/../interop/mkcerts.sh" "$pki" >/dev/null
-) 9>"$base/.lock"
+label=apps
+fail_logs=(log out)
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
+shared_pki
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "apps/$name: FAIL: $*" >&2
-	for f in "$w"/*.log "$w"/*.out; do
-		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
-	done >&2
-	exit 1
-}
-has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
-hasnt() { ! grep -q -E -- "$2" "$w/$1" || fail "$1 has /$2/"; }
 hasf() { grep -q -F -- "$2" "$w/$1" || fail "$1 lacks \"$2\""; }
-need() { command -v "$1" >/dev/null || fail "$1 is not installed (scripts/deps)"; }
-count() { grep -c -E -- "$2" "$w/$1" || true; }
-
-free_port() {
-	exec 8>"$base/.portlock"
-	flock 8
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % 10000))
-		ss -Htan "sport = :$port" | grep -q . || return 0
-	done
-	fail "no free port"
-}
-wait_listen() {
-	for _ in $(seq 200); do
-		if ss -Hltn "sport = :$1" | grep -q .; then
-			flock -u 8
-			return 0
-		fi
-		sleep 0.025
-	done
-	fail "nothing listens on port $1"
-}
 # server LOG POLICY: a wrapped socat echo server on $port.
 server() {
-	timeout $T "$tlshim" -c "$w/$2" -- \
-		socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork EXEC:cat \
-		</dev/null 2>"$w/$1" 8>&- &
-	pids+=("$!")
+	bg "$1" "$tlshim" -c "$w/$2" -- \
+		socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork EXEC:cat
 	wait_listen "$port"
 }
 # client LOG POLICY [ARGS...]: a wrapped socat client sending one line; its

@@ -26,52 +26,11 @@ w=$base/work/$name
 T=25
 unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
 
-mkdir -p "$base"
-rm -rf "$w"
-mkdir -p "$w"
-(
-	flock 9
-	bash "$here/../interop/mkcerts.sh" "$pki" >/dev/null
-) 9>"$base/.lock"
-
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "apps/$name: FAIL: $*" >&2
-	for f in "$w"/*.log; do
-		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
-	done >&2
-	exit 1
-}
-has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
-hasnt() { ! grep -q -E -- "$2" "$w/$1" || fail "$1 has /$2/"; }
-need() { command -v "$1" >/dev/null || fail "$1 is not installed (scripts/deps)"; }
-
-# free_port / wait_listen: as in run.sh (same lock, same range).
-free_port() {
-	exec 8>"$base/.portlock"
-	flock 8
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % 10000))
-		ss -Htan "sport = :$port" | grep -q . || return 0
-	done
-	fail "no free port"
-}
-wait_listen() {
-	for _ in $(seq 200); do
-		if ss -Hltn "sport = :$1" | grep -q .; then
-			flock -u 8
-			return 0
-		fi
-		sleep 0.025
-	done
-	fail "nothing listens on port $1"
-}
+label=apps
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
+shared_pki
 
 # install PREFIX: cmake --install of the build tree into PREFIX.
 install_to() {

@@ -28,15 +28,13 @@ w=$base/work/$name
 T=25 # seconds any single process may run
 unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
 
-mkdir -p "$base"
-rm -rf "$w"
-mkdir -p "$w"
-(
-	flock 9
-	bash "$here/../interop/mkcerts.sh" "$pki" >/dev/null
-) 9>"$base/.lock"
+label=apps
+bg_log_stdout=1 # bg: the servers' own output goes to the log too
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
+shared_pki
 
-pids=()
 nginx_master=
 cleanup() {
 	# nginx workers outlive a master that dies by SIGKILL: note them by
@@ -44,50 +42,8 @@ cleanup() {
 	# worker still there.
 	local workers=()
 	[ -n "$nginx_master" ] && mapfile -t workers < <(pgrep -P "$nginx_master" || true)
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	kill_pids
 	for p in "${workers[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-fail() {
-	echo "apps/$name: FAIL: $*" >&2
-	for f in "$w"/*.log; do
-		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
-	done >&2
-	exit 1
-}
-has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
-hasnt() { ! grep -q -E -- "$2" "$w/$1" || fail "$1 has /$2/"; }
-count() { grep -c -E -- "$2" "$w/$1" || true; }
-need() { command -v "$1" >/dev/null || fail "$1 is not installed (scripts/deps)"; }
-
-# free_port / wait_listen: as in run.sh, under the same lock and range.
-free_port() {
-	exec 8>"$base/.portlock"
-	flock 8
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % 10000))
-		ss -Htan "sport = :$port" | grep -q . || return 0
-	done
-	fail "no free port"
-}
-wait_listen() {
-	for _ in $(seq 200); do
-		if ss -Hltn "sport = :$1" | grep -q .; then
-			flock -u 8
-			return 0
-		fi
-		sleep 0.025
-	done
-	fail "nothing listens on port $1"
-}
-bg() { # bg LOG CMD...: start CMD under timeout (stdin /dev/null); pid in $bgpid
-	local log=$1
-	shift
-	timeout $T "$@" </dev/null >>"$w/$log" 2>&1 8>&- &
-	bgpid=$!
-	pids+=("$bgpid")
 }
 info_ok() { # info_ok LOG ROLE: the tlshim info line of one TLS 1.2 connection.
 	has "$1" "^tlshim\[[0-9]+\]: info: rule [a-z-]+: $2 .* TLSv1\.2 ECDHE-[A-Z0-9-]+ [a-z0-9]+ peer "

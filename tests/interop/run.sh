@@ -40,57 +40,21 @@ w=$base/work/$name
 MiB=1048576
 T=25 # seconds any single process may run
 
-mkdir -p "$base"
-rm -rf "$w"
-mkdir -p "$w"
+label=interop
+port_lo=20000 # free_port: 20000-31999, below the ephemeral range and apart
+port_n=12000  # from the apps cases' 10000-19999
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
 # Shared PKI and pattern files, made once per build directory (ctest -j).
-(
-	flock 9
-	"$here/mkcerts.sh" "$pki" >/dev/null
+make_pattern() {
 	if [ ! -s "$base/pat.bin" ]; then
 		"$drv" pattern $MiB >"$base/pat.tmp"
 		mv "$base/pat.tmp" "$base/pat.bin"
 	fi
-) 9>"$base/.lock"
+}
+shared_pki make_pattern
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "interop/$name: FAIL: $*" >&2
-	for f in "$w"/*.log; do
-		[ -e "$f" ] && { echo "== $f"; tail -n 25 "$f"; }
-	done >&2
-	exit 1
-}
-has() { grep -q -E -- "$2" "$w/$1" || fail "$1 lacks /$2/"; }
-hasnt() { ! grep -q -E -- "$2" "$w/$1" || fail "$1 has /$2/"; }
-# free_port: sets $port to a loopback port nobody uses (below the ephemeral
-# range), held under a lock until wait_listen sees our stock server on it,
-# so parallel cases never pick the same one.
-free_port() {
-	exec 8>"$base/.portlock"
-	flock 8
-	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 12000))
-		ss -Htan "sport = :$port" | grep -q . || return 0
-	done
-	fail "no free port"
-}
-wait_listen() {
-	for _ in $(seq 200); do
-		if ss -Hltn "sport = :$1" | grep -q .; then
-			flock -u 8
-			return 0
-		fi
-		sleep 0.025
-	done
-	fail "nothing listens on port $1"
-}
 # feed FILE: $w/feed is a FIFO that yields FILE and then stays open, so a
 # stock tool does not hang up on end of input before its peer is done.
 feed() {
@@ -99,7 +63,9 @@ feed() {
 	{ cat "$1"; exec sleep $T; } >"$w/feed" 2>/dev/null 8>&- &
 	pids+=("$!")
 }
-bg() { # bg OUT LOG CMD...: start CMD under timeout; its pid in $bgpid
+# bg OUT LOG CMD...: (in place of common.sh's bg) start CMD under timeout,
+# stdin from $w/feed; its pid in $bgpid.
+bg() {
 	local out=$1 log=$2
 	shift 2
 	timeout $T "$@" <"$w/feed" >"$w/$out" 2>"$w/$log" 8>&- &
