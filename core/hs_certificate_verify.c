@@ -39,17 +39,6 @@ int tls_hs_certificate_verify_write(tls_conn *c, tls_wbuf *w)
 	return 0;
 }
 
-/* What we listed in CertificateRequest (tls_sigschemes_all). */
-static bool scheme_offered(uint16_t scheme)
-{
-	size_t n;
-	const uint16_t *all = tls_sigschemes_all(&n);
-	for (size_t i = 0; i < n; i++)
-		if (all[i] == scheme)
-			return true;
-	return false;
-}
-
 int tls_hs_certificate_verify_read(tls_conn *c, tls_cur *body)
 {
 	tls_hs *hs = c->hs;
@@ -65,7 +54,9 @@ int tls_hs_certificate_verify_read(tls_conn *c, tls_cur *body)
 		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 				"CertificateVerify without a client certificate key");
 	int kt = tls_key_type_of(hs->peer_key);
-	ENSURE(scheme_offered(scheme) && tls_sig_usable(scheme, kt), c, TLS_ALERT_ILLEGAL_PARAMETER,
+	/* We listed every scheme we implement in CertificateRequest. */
+	ENSURE(tls_sigscheme_by_id(scheme) && tls_sig_usable(scheme, kt), c,
+	       TLS_ALERT_ILLEGAL_PARAMETER,
 	       "client signed CertificateVerify with signature scheme 0x%04x (%s), which we "
 	       "did not offer or which does not fit its certificate key",
 	       scheme, scheme_name(scheme));

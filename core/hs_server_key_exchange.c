@@ -78,16 +78,6 @@ static bool group_offered(const tls_config *cfg, uint16_t group)
 	return false;
 }
 
-static bool scheme_known(uint16_t scheme)
-{
-	size_t n;
-	const uint16_t *all = tls_sigschemes_all(&n);
-	for (size_t i = 0; i < n; i++)
-		if (all[i] == scheme)
-			return true;
-	return false;
-}
-
 int tls_hs_server_key_exchange_read(tls_conn *c, tls_cur *body)
 {
 	tls_hs *hs = c->hs;
@@ -122,7 +112,9 @@ int tls_hs_server_key_exchange_read(tls_conn *c, tls_cur *body)
 		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 				"ServerKeyExchange without a server certificate key");
 	int kt = tls_key_type_of(hs->peer_key);
-	ENSURE(scheme_known(scheme) && tls_sig_usable(scheme, kt), c, TLS_ALERT_ILLEGAL_PARAMETER,
+	/* One we implement, hence offered in signature_algorithms. */
+	ENSURE(tls_sigscheme_by_id(scheme) && tls_sig_usable(scheme, kt), c,
+	       TLS_ALERT_ILLEGAL_PARAMETER,
 	       "server signed ServerKeyExchange with signature scheme 0x%04x (%s), which we did "
 	       "not offer or which does not fit its certificate key",
 	       scheme, scheme_name(scheme));
