@@ -247,3 +247,38 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 		__chk_fail();
 	return recvfrom(fd, buf, n, flags, from, fromlen);
 }
+
+/* sendmmsg/recvmmsg: on a TLS socket, one message after another through
+ * sendmsg/recvmsg (TCP has no message boundaries to keep); stops at the
+ * first message that does not go through whole, as the kernel does. */
+SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	if (!fdtab_get(fd))
+		return REAL(sendmmsg)(fd, v, n, flags);
+	unsigned int i = 0;
+	for (; i < n; i++) {
+		ssize_t r = sendmsg(fd, &v[i].msg_hdr, flags);
+		if (r < 0)
+			return i > 0 ? (int)i : -1;
+		v[i].msg_len = (unsigned int)r;
+	}
+	return (int)i;
+}
+
+SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+			 struct timespec *timeout)
+{
+	if (!fdtab_get(fd))
+		return REAL(recvmmsg)(fd, v, n, flags, timeout);
+	unsigned int i = 0;
+	for (; i < n; i++) {
+		/* after the first message, only what is already waiting */
+		ssize_t r = recvmsg(fd, &v[i].msg_hdr, i > 0 ? flags | MSG_DONTWAIT : flags);
+		if (r < 0)
+			return i > 0 ? (int)i : -1;
+		v[i].msg_len = (unsigned int)r;
+		if (r == 0 || (flags & MSG_WAITFORONE))
+			return (int)i + 1;
+	}
+	return (int)i;
+}

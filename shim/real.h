@@ -33,6 +33,8 @@
 	X(ssize_t, send, (int, const void *, size_t, int))                                       \
 	X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
 	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                                   \
+	X(int, sendmmsg, (int, struct mmsghdr *, unsigned int, int))                             \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, struct timespec *))          \
 	X(int, close, (int))                                                                     \
 	X(int, shutdown, (int, int))                                                             \
 	X(int, dup, (int))                                                                       \
