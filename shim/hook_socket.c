@@ -19,7 +19,9 @@ static bool is_tcp(int fd)
 	socklen_t len = sizeof proto;
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return false;
-	return proto == IPPROTO_TCP;
+	/* MPTCP (Linux 5.6+) is a TCP byte stream too: a matched port on it
+	 * gets TLS like any other, never plaintext. */
+	return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
