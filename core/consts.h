@@ -40,9 +40,6 @@ enum {
 	TLS_HT_CERTIFICATE_VERIFY = 15,
 	TLS_HT_CLIENT_KEY_EXCHANGE = 16,
 	TLS_HT_FINISHED = 20,
-	/* Pseudo type used by the handshake table for ChangeCipherSpec,
-	 * which is its own content type, not a handshake message. */
-	TLS_HT_CCS_PSEUDO = 254,
 };
 
 /* RFC 5246 §7.2 AlertLevel / AlertDescription */

@@ -28,76 +28,90 @@ enum {
 	OPTIONAL = 1 << 4,       /* the peer may leave this message out */
 };
 
+/* What a step is, kept apart from the handshake type byte: a peer's type
+ * byte can take every value 0-255, so no value of it may double as a table
+ * marker (a wire byte equal to an in-band marker once reached a NULL
+ * handler). Only STEP_MESSAGE steps compare their type with the wire. */
+enum { STEP_MESSAGE = 0, STEP_CCS = 1, STEP_END = 2 };
+
 struct hs_step {
 	uint8_t dir;
-	uint8_t type; /* TLS_HT_*, or TLS_HT_CCS_PSEUDO */
+	uint8_t type; /* TLS_HT_*, meaningful for STEP_MESSAGE only */
 	uint8_t when;
+	uint8_t kind; /* STEP_* */
 };
-#define END                   \
-	{                     \
-		RECV, 0xff, 0 \
+#define END                          \
+	{                            \
+		RECV, 0, 0, STEP_END \
 	}
-#define CCS TLS_HT_CCS_PSEUDO
+#define MSG(dir, type, when)                  \
+	{                                     \
+		dir, type, when, STEP_MESSAGE \
+	}
+#define CCS_STEP(dir)                    \
+	{                                \
+		dir, 0, ALWAYS, STEP_CCS \
+	}
 
 /* RFC 5246 §7.3 figure 1, client side. The first two steps are the same in
  * both shapes of a role, so ServerHello/ClientHello processing may switch
  * shape without moving the step index. */
 static const struct hs_step client_full[] = {
-	{SEND, TLS_HT_CLIENT_HELLO, ALWAYS},
-	{RECV, TLS_HT_SERVER_HELLO, ALWAYS},
-	{RECV, TLS_HT_CERTIFICATE, ALWAYS},
-	{RECV, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE},
-	{RECV, TLS_HT_CERTIFICATE_REQUEST, OPTIONAL},
-	{RECV, TLS_HT_SERVER_HELLO_DONE, ALWAYS},
-	{SEND, TLS_HT_CERTIFICATE, IF_CERT_REQ},
-	{SEND, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS},
-	{SEND, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT},
-	{SEND, CCS, ALWAYS},
-	{SEND, TLS_HT_FINISHED, ALWAYS},
-	{RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
-	{RECV, CCS, ALWAYS},
-	{RECV, TLS_HT_FINISHED, ALWAYS},
+	MSG(SEND, TLS_HT_CLIENT_HELLO, ALWAYS),
+	MSG(RECV, TLS_HT_SERVER_HELLO, ALWAYS),
+	MSG(RECV, TLS_HT_CERTIFICATE, ALWAYS),
+	MSG(RECV, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE),
+	MSG(RECV, TLS_HT_CERTIFICATE_REQUEST, OPTIONAL),
+	MSG(RECV, TLS_HT_SERVER_HELLO_DONE, ALWAYS),
+	MSG(SEND, TLS_HT_CERTIFICATE, IF_CERT_REQ),
+	MSG(SEND, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS),
+	MSG(SEND, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT),
+	CCS_STEP(SEND),
+	MSG(SEND, TLS_HT_FINISHED, ALWAYS),
+	MSG(RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET),
+	CCS_STEP(RECV),
+	MSG(RECV, TLS_HT_FINISHED, ALWAYS),
 	END,
 };
 
 /* RFC 5246 §7.3 figure 2 / RFC 5077 §3.1 figure 2: abbreviated handshake. */
 static const struct hs_step client_resumed[] = {
-	{SEND, TLS_HT_CLIENT_HELLO, ALWAYS},
-	{RECV, TLS_HT_SERVER_HELLO, ALWAYS},
-	{RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
-	{RECV, CCS, ALWAYS},
-	{RECV, TLS_HT_FINISHED, ALWAYS},
-	{SEND, CCS, ALWAYS},
-	{SEND, TLS_HT_FINISHED, ALWAYS},
+	MSG(SEND, TLS_HT_CLIENT_HELLO, ALWAYS),
+	MSG(RECV, TLS_HT_SERVER_HELLO, ALWAYS),
+	MSG(RECV, TLS_HT_NEW_SESSION_TICKET, IF_TICKET),
+	CCS_STEP(RECV),
+	MSG(RECV, TLS_HT_FINISHED, ALWAYS),
+	CCS_STEP(SEND),
+	MSG(SEND, TLS_HT_FINISHED, ALWAYS),
 	END,
 };
 
 static const struct hs_step server_full[] = {
-	{RECV, TLS_HT_CLIENT_HELLO, ALWAYS},
-	{SEND, TLS_HT_SERVER_HELLO, ALWAYS},
-	{SEND, TLS_HT_CERTIFICATE, ALWAYS},
-	{SEND, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE},
-	{SEND, TLS_HT_CERTIFICATE_REQUEST, IF_CERT_REQ},
-	{SEND, TLS_HT_SERVER_HELLO_DONE, ALWAYS},
-	{RECV, TLS_HT_CERTIFICATE, IF_CERT_REQ},
-	{RECV, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS},
-	{RECV, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT},
-	{RECV, CCS, ALWAYS},
-	{RECV, TLS_HT_FINISHED, ALWAYS},
-	{SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
-	{SEND, CCS, ALWAYS},
-	{SEND, TLS_HT_FINISHED, ALWAYS},
+	MSG(RECV, TLS_HT_CLIENT_HELLO, ALWAYS),
+	MSG(SEND, TLS_HT_SERVER_HELLO, ALWAYS),
+	MSG(SEND, TLS_HT_CERTIFICATE, ALWAYS),
+	MSG(SEND, TLS_HT_SERVER_KEY_EXCHANGE, IF_ECDHE),
+	MSG(SEND, TLS_HT_CERTIFICATE_REQUEST, IF_CERT_REQ),
+	MSG(SEND, TLS_HT_SERVER_HELLO_DONE, ALWAYS),
+	MSG(RECV, TLS_HT_CERTIFICATE, IF_CERT_REQ),
+	MSG(RECV, TLS_HT_CLIENT_KEY_EXCHANGE, ALWAYS),
+	MSG(RECV, TLS_HT_CERTIFICATE_VERIFY, IF_CLIENT_CERT),
+	CCS_STEP(RECV),
+	MSG(RECV, TLS_HT_FINISHED, ALWAYS),
+	MSG(SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET),
+	CCS_STEP(SEND),
+	MSG(SEND, TLS_HT_FINISHED, ALWAYS),
 	END,
 };
 
 static const struct hs_step server_resumed[] = {
-	{RECV, TLS_HT_CLIENT_HELLO, ALWAYS},
-	{SEND, TLS_HT_SERVER_HELLO, ALWAYS},
-	{SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET},
-	{SEND, CCS, ALWAYS},
-	{SEND, TLS_HT_FINISHED, ALWAYS},
-	{RECV, CCS, ALWAYS},
-	{RECV, TLS_HT_FINISHED, ALWAYS},
+	MSG(RECV, TLS_HT_CLIENT_HELLO, ALWAYS),
+	MSG(SEND, TLS_HT_SERVER_HELLO, ALWAYS),
+	MSG(SEND, TLS_HT_NEW_SESSION_TICKET, IF_TICKET),
+	CCS_STEP(SEND),
+	MSG(SEND, TLS_HT_FINISHED, ALWAYS),
+	CCS_STEP(RECV),
+	MSG(RECV, TLS_HT_FINISHED, ALWAYS),
 	END,
 };
 
@@ -153,10 +167,17 @@ static const struct hs_handlers *handlers(uint8_t type)
 
 static const char *message_name(uint8_t type)
 {
-	if (type == CCS)
-		return "ChangeCipherSpec";
 	const struct hs_handlers *h = handlers(type);
 	return h ? h->name : "an unknown handshake message";
+}
+
+static const char *step_name(const struct hs_step *s)
+{
+	if (s->kind == STEP_CCS)
+		return "ChangeCipherSpec";
+	if (s->kind == STEP_END)
+		return "nothing";
+	return message_name(s->type);
 }
 
 static const struct hs_step *table(const tls_conn *c)
@@ -185,7 +206,7 @@ static bool applies(const tls_conn *c, const struct hs_step *s)
 static const struct hs_step *current(tls_conn *c)
 {
 	const struct hs_step *t = table(c);
-	while (t[c->hs->step].type != 0xff && !applies(c, &t[c->hs->step]))
+	while (t[c->hs->step].kind != STEP_END && !applies(c, &t[c->hs->step]))
 		c->hs->step++;
 	return &t[c->hs->step];
 }
@@ -346,10 +367,6 @@ static void detail(tls_conn *c, uint8_t type, bool sent, char *out, size_t len)
 static void trace_message(tls_conn *c, uint8_t type, bool sent, size_t len)
 {
 	char more[320] = "";
-	if (type == CCS) {
-		tls_trace(c, "%s ChangeCipherSpec", sent ? "send" : "recv");
-		return;
-	}
 	/* After a failure only the peer's certificate is worth naming. */
 	if (!c->err || type == TLS_HT_CERTIFICATE)
 		detail(c, type, sent, more, sizeof more);
@@ -358,14 +375,15 @@ static void trace_message(tls_conn *c, uint8_t type, bool sent, size_t len)
 
 /* ---- running the table ------------------------------------------------- */
 
-static int send_message(tls_conn *c, uint8_t type)
+static int send_message(tls_conn *c, const struct hs_step *s)
 {
 	tls_hs *hs = c->hs;
-	if (type == CCS) {
+	uint8_t type = s->type;
+	if (s->kind == STEP_CCS) {
 		static const uint8_t one = 1;
 		TRY(tls_emit_record(c, TLS_CT_CHANGE_CIPHER_SPEC, &one, 1));
 		if (c->trace)
-			trace_message(c, CCS, true, 1);
+			tls_trace(c, "send ChangeCipherSpec");
 		return activate(c, true);
 	}
 	/* Messages are written straight into the transcript, which holds
@@ -436,33 +454,35 @@ static int run_sends(tls_conn *c)
 {
 	for (;;) {
 		const struct hs_step *s = current(c);
-		if (s->type == 0xff) {
+		if (s->kind == STEP_END) {
 			finish(c);
 			return 0;
 		}
 		if (s->dir != SEND)
 			return 0;
-		TRY(send_message(c, s->type));
+		TRY(send_message(c, s));
 		c->hs->step++;
 	}
 }
 
-/* The step the peer's next message must match; optional steps that the
- * peer left out are skipped. */
-static int expect(tls_conn *c, uint8_t type)
+/* The step the peer's next message (a handshake message of `type`, or a
+ * ChangeCipherSpec when kind is STEP_CCS) must match; optional steps that
+ * the peer left out are skipped. A match needs the same kind, so a wire
+ * type byte can only ever select a message step that has handlers. */
+static int expect(tls_conn *c, uint8_t kind, uint8_t type)
 {
 	for (;;) {
 		const struct hs_step *s = current(c);
-		if (s->type == type && s->dir == RECV)
+		if (s->dir == RECV && s->kind == kind && (kind != STEP_MESSAGE || s->type == type))
 			return 0;
-		if (s->dir == RECV && (s->when & OPTIONAL)) {
+		if (s->dir == RECV && s->kind != STEP_END && (s->when & OPTIONAL)) {
 			c->hs->step++;
 			continue;
 		}
 		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
 				"unexpected %s during the handshake (expected %s)",
-				message_name(type),
-				s->type == 0xff ? "nothing" : message_name(s->type));
+				kind == STEP_CCS ? "ChangeCipherSpec" : message_name(type),
+				step_name(s));
 	}
 }
 
@@ -487,12 +507,16 @@ int tls_hs_client_start(tls_conn *c)
 
 int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)
 {
-	TRY(expect(c, type));
+	TRY(expect(c, STEP_MESSAGE, type));
+	const struct hs_handlers *h = handlers(type);
+	if (!h) /* unreachable: every message step's type has handlers */
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"no handler for handshake type %u", type);
 	tls_cur body;
 	tls_cur_init(&body, msg + TLS_HS_HEADER, len - TLS_HS_HEADER);
 	/* The message's trace line comes before any failure it caused. */
 	c->trace_hold = true;
-	int r = handlers(type)->read(c, &body);
+	int r = h->read(c, &body);
 	if (r == 0 && !tls_cur_done(&body))
 		r = tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "malformed %s",
 			     message_name(type));
@@ -516,9 +540,9 @@ int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)
 
 int tls_hs_on_ccs(tls_conn *c)
 {
-	TRY(expect(c, CCS));
+	TRY(expect(c, STEP_CCS, 0));
 	if (c->trace)
-		trace_message(c, CCS, false, 1);
+		tls_trace(c, "recv ChangeCipherSpec");
 	TRY(activate(c, false));
 	c->hs->step++;
 	return run_sends(c);
