@@ -1,9 +1,19 @@
-/* fdops.c: descriptors coming and going (shared by the hook files). */
+/*
+ * fdops.c: descriptors coming and going (shared by the hook files). Every
+ * change to the table goes through the three functions here, and each
+ * starts with the same question (foreign): a vfork() child shares our
+ * memory, so the table is the parent's, but it has descriptors of its own.
+ * What it closes it hides from its own lookups only (fdtab_hide); a copy
+ * of a TLS descriptor it asks for is refused (shim_fd_may_alias), as the
+ * parent's table cannot record it and an unrecorded copy would carry
+ * plaintext (issue 9 item 5).
+ */
 #include <errno.h>
 #include <unistd.h>
 
 #include "fork.h"
 #include "hooks.h"
+#include "log.h"
 
 void shim_unref(sconn *s)
 {
@@ -12,9 +22,31 @@ void shim_unref(sconn *s)
 	errno = saved;
 }
 
+/* ${fd} (registered) changes in a vfork child: hide it there, touch
+ * nothing shared. True when that was the case. */
+static bool foreign(int fd)
+{
+	if (!shim_fork_foreign())
+		return false;
+	fdtab_hide(fd);
+	return true;
+}
+
+int shim_fd_may_alias(int oldfd)
+{
+	if (!fdtab_get(oldfd) || !shim_fork_foreign())
+		return 0;
+	shim_log(SHIM_LOG_WARN,
+		 "vfork child: copy of TLS connection fd %d refused (EPERM): the copy "
+		 "could not be tracked",
+		 oldfd);
+	errno = EPERM;
+	return -1;
+}
+
 void shim_fd_forget(int fd)
 {
-	if (!fdtab_get(fd) || shim_fork_foreign()) /* vfork child: the table is the parent's */
+	if (!fdtab_get(fd) || foreign(fd))
 		return;
 	sconn *old = fdtab_set(fd, NULL);
 	if (old && old != (sconn *)-1) {
@@ -27,6 +59,10 @@ void shim_fd_forget(int fd)
 
 int shim_fd_attach(int fd, sconn *s)
 {
+	if (shim_fork_foreign()) { /* the parent's table: nothing may be added */
+		errno = EPERM;
+		return -1;
+	}
 	shim_fd_forget(fd);
 	__atomic_add_fetch(&s->aliases, 1, __ATOMIC_ACQ_REL);
 	sconn *old = fdtab_set(fd, s);
@@ -47,7 +83,7 @@ int shim_fd_attach(int fd, sconn *s)
 
 void shim_fd_release(int fd)
 {
-	if (!fdtab_get(fd) || shim_fork_foreign()) /* vfork child: the table is the parent's */
+	if (!fdtab_get(fd) || foreign(fd))
 		return;
 	sconn *old = fdtab_set(fd, NULL);
 	if (!old || old == (sconn *)-1)

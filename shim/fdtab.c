@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "sconn.h"
 
@@ -23,6 +25,42 @@ static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
  * reference is never taken on a connection whose last alias just went. */
 static pthread_mutex_t stripes[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 
+/* A vfork child's private view (fdtab_hide): the numbers it closed. It
+ * runs on the stack and thread-local storage of the thread that called
+ * vfork, which stays suspended until the child execs or exits, so nothing
+ * else reads or writes this copy meanwhile. Initial-exec: the library is
+ * preloaded, and a lookup must stay one load on the common path. */
+static __thread struct {
+	pid_t pid;  /* the child that wrote it */
+	unsigned n; /* numbers hidden; 0 on every path but a vfork child's */
+	uint64_t bits[FDTAB_HIDE_MAX / 64];
+} view __attribute__((tls_model("initial-exec")));
+
+static bool view_hides(unsigned u)
+{
+	if (view.pid != getpid()) { /* the parent again: the child is gone */
+		memset(&view, 0, sizeof view);
+		return false;
+	}
+	return u < FDTAB_HIDE_MAX && (view.bits[u / 64] >> (u % 64) & 1);
+}
+
+void fdtab_hide(int fd)
+{
+	unsigned u = (unsigned)fd;
+	if (fd < 0 || u >= FDTAB_HIDE_MAX)
+		return;
+	pid_t me = getpid();
+	if (view.pid != me) {
+		memset(&view, 0, sizeof view);
+		view.pid = me;
+	}
+	if (!(view.bits[u / 64] >> (u % 64) & 1)) {
+		view.bits[u / 64] |= (uint64_t)1 << (u % 64);
+		view.n++;
+	}
+}
+
 struct sconn *fdtab_get(int fd)
 {
 	unsigned u = (unsigned)fd;
@@ -31,7 +69,10 @@ struct sconn *fdtab_get(int fd)
 	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
 	if (!page)
 		return NULL;
-	return __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
+	struct sconn *s = __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
+	if (s && __builtin_expect(view.n != 0, 0) && view_hides(u))
+		return NULL;
+	return s;
 }
 
 struct sconn *fdtab_acquire(int fd)
@@ -112,7 +153,8 @@ int fdtab_next(int fd)
 			u = ((u >> PAGE_BITS) + 1) << PAGE_BITS;
 			continue;
 		}
-		if (__atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE) &&
+		    !(__builtin_expect(view.n != 0, 0) && view_hides(u)))
 			return (int)u;
 		u++;
 	}

@@ -14,7 +14,7 @@
 struct sconn;
 
 /* fdtab_get(fd): the connection behind ${fd}, or NULL (also for fd < 0 or
- * beyond the table). Lock-free. */
+ * beyond the table, and for a number fdtab_hide hid). Lock-free. */
 struct sconn *fdtab_get(int fd);
 
 /* fdtab_acquire(fd): like fdtab_get, but returns the connection with a
@@ -39,6 +39,18 @@ int fdtab_foreach(int (*fn)(int fd, struct sconn *s, void *arg), void *arg);
  * close_range, closefrom). Without fdtab_fork_lock held the answer may
  * already be stale. */
 int fdtab_next(int fd);
+
+/* fdtab_hide(fd): in a vfork() child (fork.h shim_fork_foreign): ${fd}
+ * no longer names the parent's connection here (the child closed or
+ * replaced its copy), so this process's lookups stop seeing it; the table,
+ * which is the parent's memory, stays as it is. The record is kept in the
+ * vforking thread's thread-local storage, which only the child runs on
+ * until it execs or exits; once the parent runs again it is discarded.
+ * Numbers below FDTAB_HIDE_MAX only: beyond, the child keeps seeing the
+ * number as TLS (fail closed: an exec is refused rather than a raw TLS
+ * socket passed on). */
+#define FDTAB_HIDE_MAX 4096
+void fdtab_hide(int fd);
 
 /* fdtab_fork_lock(), fdtab_fork_unlock(): hold every lock of the table
  * across fork() (pthread_atfork prepare, then parent and child), so no

@@ -29,6 +29,8 @@ static int alias(int oldfd, int newfd)
 
 SHIM_EXPORT int dup(int fd)
 {
+	if (shim_fd_may_alias(fd) < 0)
+		return -1;
 	return alias(fd, REAL(dup)(fd));
 }
 
@@ -45,6 +47,8 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 {
 	if (oldfd == newfd || (!fdtab_get(oldfd) && !fdtab_get(newfd)))
 		return std_settled(REAL(dup2)(oldfd, newfd));
+	if (shim_fd_may_alias(oldfd) < 0)
+		return -1;
 	shim_stdio_prepare(newfd);
 	/* dup2 closes newfd first: that is a close of ours if newfd is TLS. */
 	shim_fd_release(newfd);
@@ -55,6 +59,8 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	if (!fdtab_get(oldfd) && !fdtab_get(newfd))
 		return std_settled(REAL(dup3)(oldfd, newfd, flags));
+	if (oldfd != newfd && shim_fd_may_alias(oldfd) < 0)
+		return -1;
 	if (oldfd != newfd) {
 		shim_stdio_prepare(newfd);
 		shim_fd_release(newfd);
@@ -70,6 +76,8 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	 * as a pointer-sized value is what libc's own wrappers do. */
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_may_alias(fd) < 0)
+		return -1;
 	int r = REAL(fcntl)(fd, cmd, arg);
 	if (r < 0 || !fdtab_get(fd))
 		return r;

@@ -16,13 +16,22 @@
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 /* shim_fd_attach(fd, s): ${fd} now names ${s}. An entry left at ${fd} by a
- * descriptor closed behind our back is dropped first. 0, or -1 (ENOMEM). */
+ * descriptor closed behind our back is dropped first. 0, or -1 (ENOMEM;
+ * EPERM in a vfork child, whose table is the parent's). */
 int shim_fd_attach(int fd, sconn *s);
 
 /* shim_fd_release(fd): ${fd} is being closed: it stops naming its
  * connection, and the last descriptor of the owning process sends
- * close_notify after any queued data. No-op for descriptors not ours. */
+ * close_notify after any queued data. No-op for descriptors not ours.
+ * In a vfork child (fork.h) release and forget only hide ${fd} from the
+ * child's own lookups (fdtab_hide): the table is the parent's. */
 void shim_fd_release(int fd);
+
+/* shim_fd_may_alias(oldfd): before a call that copies ${oldfd} (dup,
+ * dup2, dup3, F_DUPFD): 0 when it may go ahead, -1 with errno EPERM (and a
+ * log line) when ${oldfd} is TLS and we run in a vfork child, where the
+ * copy could not be registered. */
+int shim_fd_may_alias(int oldfd);
 
 /* shim_fd_forget(fd): the kernel handed out ${fd} anew (socket, accept,
  * ...), so whatever we had registered there was closed without us seeing
