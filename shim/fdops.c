@@ -14,6 +14,7 @@
 #include "fork.h"
 #include "hooks.h"
 #include "log.h"
+#include "ownfd.h"
 
 void shim_unref(sconn *s)
 {
@@ -44,8 +45,20 @@ int shim_fd_may_alias(int oldfd)
 	return -1;
 }
 
+int shim_ownfd_refused(int fd)
+{
+	if (!shim_ownfd_is(fd))
+		return 0;
+	errno = EBADF;
+	return -1;
+}
+
 void shim_fd_forget(int fd)
 {
+	/* One of our own numbers handed out anew: ours was closed behind our
+	 * back (ownfd.h). Not in a vfork child: the record is the parent's. */
+	if (__builtin_expect(shim_ownfd_is(fd), 0) && !shim_fork_foreign())
+		shim_ownfd_lost(fd);
 	if (!fdtab_get(fd) || foreign(fd))
 		return;
 	sconn *old = fdtab_set(fd, NULL);

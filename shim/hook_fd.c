@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
+#include "fork.h"
 #include "hooks.h"
+#include "ownfd.h"
 
 /* ${newfd} became a copy of ${oldfd}: give it the same connection. */
 static int alias(int oldfd, int newfd)
@@ -29,7 +31,7 @@ static int alias(int oldfd, int newfd)
 
 SHIM_EXPORT int dup(int fd)
 {
-	if (shim_fd_may_alias(fd) < 0)
+	if (shim_ownfd_refused(fd) < 0 || shim_fd_may_alias(fd) < 0)
 		return -1;
 	return alias(fd, REAL(dup)(fd));
 }
@@ -43,7 +45,37 @@ static int std_settled(int fd)
 	return fd;
 }
 
-SHIM_EXPORT int dup2(int oldfd, int newfd)
+/* Before dup2/dup3 from ${oldfd} onto ${newfd}: tlshim's own descriptors
+ * (ownfd.h) cannot be copied (EBADF), and make way when they are the
+ * target: 1 then (the caller closes our old number should the call fail),
+ * 0 when neither is ours, -1 with errno when refused. A vfork child may
+ * not move ours (the record is the parent's memory): EBUSY, as Linux
+ * answers a dup2 onto a number being set up. */
+static int own_make_way(int oldfd, int newfd)
+{
+	if (shim_ownfd_refused(oldfd) < 0)
+		return -1;
+	if (!shim_ownfd_is(newfd))
+		return 0;
+	if (shim_fork_foreign()) {
+		errno = EBUSY;
+		return -1;
+	}
+	shim_ownfd_move(newfd);
+	return 1;
+}
+
+static int own_settled(int way, int newfd, int r)
+{
+	if (way > 0 && r < 0) {
+		int e = errno;
+		REAL(close)(newfd); /* our old copy, moved away already */
+		errno = e;
+	}
+	return r;
+}
+
+static int dup2_tls(int oldfd, int newfd)
 {
 	if (oldfd == newfd || (!fdtab_get(oldfd) && !fdtab_get(newfd)))
 		return std_settled(REAL(dup2)(oldfd, newfd));
@@ -55,7 +87,15 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 	return std_settled(alias(oldfd, REAL(dup2)(oldfd, newfd)));
 }
 
-SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	int way = own_make_way(oldfd, newfd);
+	if (way < 0)
+		return -1;
+	return own_settled(way, newfd, dup2_tls(oldfd, newfd));
+}
+
+static int dup3_tls(int oldfd, int newfd, int flags)
 {
 	if (!fdtab_get(oldfd) && !fdtab_get(newfd))
 		return std_settled(REAL(dup3)(oldfd, newfd, flags));
@@ -68,6 +108,14 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 	return std_settled(alias(oldfd, REAL(dup3)(oldfd, newfd, flags)));
 }
 
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int way = oldfd == newfd ? 0 : own_make_way(oldfd, newfd);
+	if (way < 0)
+		return -1;
+	return own_settled(way, newfd, dup3_tls(oldfd, newfd, flags));
+}
+
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -76,13 +124,17 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	 * as a pointer-sized value is what libc's own wrappers do. */
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
+	if (shim_ownfd_refused(fd) < 0)
+		return -1;
 	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_may_alias(fd) < 0)
 		return -1;
 	int r = REAL(fcntl)(fd, cmd, arg);
-	if (r < 0 || !fdtab_get(fd))
+	if (r < 0)
 		return r;
-	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) /* a new number, as from dup */
 		return alias(fd, r);
+	if (!fdtab_get(fd))
+		return r;
 	if (cmd == F_SETFL) {
 		sconn *s = fdtab_acquire(fd);
 		if (s) {

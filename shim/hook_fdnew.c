@@ -11,7 +11,8 @@
  *
  * close_range, closefrom and fclose end the TLS connections they close as
  * close() does: after queued data, close_notify from the process that owns
- * it (fork.h), then the real call.
+ * it (fork.h), then the real call. close_range and closefrom step over
+ * tlshim's own descriptors (ownfd.h).
  */
 #undef _FORTIFY_SOURCE /* we define open() itself, not its inline checker */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "ownfd.h"
 
 static int fresh(int fd)
 {
@@ -184,6 +186,30 @@ static void release_range(unsigned first, unsigned last)
 		shim_fd_release(fd);
 }
 
+static int real_close_range(unsigned first, unsigned last, int flags)
+{
+	if (!REAL(close_range))
+		return (int)REAL(syscall)(SYS_close_range, first, last, flags);
+	return REAL(close_range)(first, last, flags);
+}
+
+/* close_range over [first, last] in the pieces between our own
+ * descriptors, each with ${flags} (a CLOSE_RANGE_UNSHARE after the first
+ * finds the table private already). */
+static int close_range_around_own(unsigned first, unsigned last, int flags)
+{
+	for (;;) {
+		int own = first <= INT_MAX ? shim_ownfd_next((int)first) : -1;
+		if (own < 0 || (unsigned)own > last)
+			return real_close_range(first, last, flags);
+		if ((unsigned)own > first && real_close_range(first, (unsigned)own - 1, flags) < 0)
+			return -1;
+		if ((unsigned)own == last)
+			return 0;
+		first = (unsigned)own + 1;
+	}
+}
+
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	/* CLOSE_RANGE_CLOEXEC only marks; bad arguments close nothing.
@@ -192,15 +218,27 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	unsigned known = CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC;
 	if (first <= last && !((unsigned)flags & ~known) && !(flags & CLOSE_RANGE_CLOEXEC))
 		release_range(first, last);
-	if (!REAL(close_range))
-		return (int)REAL(syscall)(SYS_close_range, first, last, flags);
-	return REAL(close_range)(first, last, flags);
+	if (first > last || shim_ownfd_next(0) < 0)
+		return real_close_range(first, last, flags);
+	return close_range_around_own(first, last, flags);
 }
 
 SHIM_EXPORT void closefrom(int lowfd)
 {
-	release_range(lowfd < 0 ? 0 : (unsigned)lowfd, UINT_MAX);
-	REAL(closefrom)(lowfd);
+	unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
+	release_range(first, UINT_MAX);
+	if (shim_ownfd_next(lowfd) < 0) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
+	/* glibc's closefrom is close_range(lowfd, ~0U, 0), with a walk over
+	 * /proc/self/fd only where the kernel lacks it. */
+	if (close_range_around_own(first, UINT_MAX, 0) < 0 && errno == ENOSYS) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = first; fd < max && fd <= INT_MAX; fd++)
+			if (!shim_ownfd_is((int)fd))
+				REAL(close)((int)fd);
+	}
 }
 
 /* A stream on a TLS socket (fdopen) holds output the real fclose would

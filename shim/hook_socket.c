@@ -104,6 +104,8 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 
 SHIM_EXPORT int close(int fd)
 {
+	if (shim_ownfd_refused(fd)) /* tlshim's own (ownfd.h): not the program's to close */
+		return -1;
 	shim_fd_release(fd);
 	return REAL(close)(fd);
 }

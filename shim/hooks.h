@@ -33,6 +33,11 @@ void shim_fd_release(int fd);
  * copy could not be registered. */
 int shim_fd_may_alias(int oldfd);
 
+/* shim_ownfd_refused(fd): -1 with errno EBADF when ${fd} is one of
+ * tlshim's own descriptors (ownfd.h), which a program never opened and so
+ * may not close, copy or change; else 0. */
+int shim_ownfd_refused(int fd);
+
 /* shim_fd_forget(fd): the kernel handed out ${fd} anew (socket, accept,
  * ...), so whatever we had registered there was closed without us seeing
  * it: drop it silently. Cheap when ${fd} is not registered. */

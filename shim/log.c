@@ -8,12 +8,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "real.h"
+#include "ownfd.h"
 
 int shim_log_level = SHIM_LOG_WARN;
-static int log_fd = 2;
 static int use_syslog;
-static int keylog_fd = -1;
+/* A log_file and the key log are tlshim's own descriptors (ownfd.h), safe
+ * from the program's closes and dup2s; without a log_file lines go to
+ * descriptor 2, which is the program's. */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -28,20 +29,14 @@ int shim_log_parse_level(const char *name)
 int shim_log_open(const char *dest, int level)
 {
 	shim_log_level = level;
-	if (!dest || strcmp(dest, "stderr") == 0) {
-		log_fd = 2;
+	if (!dest || strcmp(dest, "stderr") == 0)
 		return 0;
-	}
 	if (strcmp(dest, "syslog") == 0) {
 		openlog("tlshim", LOG_PID, LOG_DAEMON);
 		use_syslog = 1;
 		return 0;
 	}
-	int fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -1;
-	log_fd = fd;
-	return 0;
+	return shim_ownfd_open(SHIM_OWNFD_LOG, dest, O_WRONLY | O_APPEND | O_CREAT, 0640);
 }
 
 /* The wrapper links this file without the descriptor table. */
@@ -49,19 +44,6 @@ __attribute__((weak)) int shim_log_fd_is_tls(int fd)
 {
 	(void)fd;
 	return 0;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = REAL(write)(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
 }
 
 void shim_log(int level, const char *fmt, ...)
@@ -86,8 +68,10 @@ void shim_log(int level, const char *fmt, ...)
 		line[len++] = '\n';
 		/* A program may have put a TLS connection on descriptor 2
 		 * (inetd-style dup2): our lines would go to its peer in clear. */
-		if (!shim_log_fd_is_tls(log_fd))
-			write_all(log_fd, line, len);
+		if (shim_ownfd_active(SHIM_OWNFD_LOG))
+			shim_ownfd_write(SHIM_OWNFD_LOG, line, len);
+		else if (!shim_log_fd_is_tls(2))
+			shim_write_all(2, line, len);
 	}
 	va_end(ap);
 	errno = saved;
@@ -95,28 +79,24 @@ void shim_log(int level, const char *fmt, ...)
 
 int shim_keylog_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	keylog_fd = fd;
-	return 0;
+	return shim_ownfd_open(SHIM_OWNFD_KEYLOG, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 }
 
 int shim_keylog_active(void)
 {
-	return keylog_fd >= 0;
+	return shim_ownfd_active(SHIM_OWNFD_KEYLOG);
 }
 
 void shim_keylog_line(void *arg, const char *line)
 {
 	(void)arg;
-	if (keylog_fd < 0)
+	if (!shim_keylog_active())
 		return;
 	int saved = errno;
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "%s\n", line);
 	if (n > 0 && (size_t)n < sizeof buf)
-		write_all(keylog_fd, buf, (size_t)n);
+		shim_ownfd_write(SHIM_OWNFD_KEYLOG, buf, (size_t)n);
 	explicit_bzero(buf, sizeof buf);
 	errno = saved;
 }
