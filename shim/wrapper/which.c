@@ -128,14 +128,12 @@ static int explain_client(const tlsp_policy *p, const char *host, bool numeric,
 				  ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
 				  : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 	inet_ntop(sa->sa_family, raw, addr, sizeof addr);
-	const char *fmt = sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u";
-	if (numeric) {
-		printf(fmt, addr, port);
-	} else {
-		printf("%s:%u (", host, port);
-		printf(fmt, addr, port);
-		putchar(')');
-	}
+	bool v6 = sa->sa_family == AF_INET6;
+	const char *lb = v6 ? "[" : "", *rb = v6 ? "]" : "";
+	if (numeric)
+		printf("%s%s%s:%u", lb, addr, rb, port);
+	else
+		printf("%s:%u (%s%s%s:%u)", host, port, lb, addr, rb, port);
 
 	const tlsp_rule *m = tlsp_match_client(p, sa, len);
 	if (m) {

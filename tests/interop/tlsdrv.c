@@ -78,7 +78,7 @@ static void die(const char *what)
 }
 
 /* fail(fmt, ...): print a problem; returns 1 (for `bad |= fail(...)`). */
-static int fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
