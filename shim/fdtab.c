@@ -66,13 +66,15 @@ struct sconn *fdtab_get(int fd)
 	unsigned u = (unsigned)fd;
 	if (fd < 0 || (u >> PAGE_BITS) >= PAGES)
 		return NULL;
+	/* Asked on every lookup, not only ours: the first hooked call of the
+	 * parent after the child is gone discards the child's view, so it
+	 * cannot outlive the child until a later child gets the same pid. */
+	if (__builtin_expect(view.n != 0, 0) && view_hides(u))
+		return NULL;
 	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
 	if (!page)
 		return NULL;
-	struct sconn *s = __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
-	if (s && __builtin_expect(view.n != 0, 0) && view_hides(u))
-		return NULL;
-	return s;
+	return __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
 }
 
 struct sconn *fdtab_acquire(int fd)

@@ -45,7 +45,7 @@ int fdtab_next(int fd);
  * replaced its copy), so this process's lookups stop seeing it; the table,
  * which is the parent's memory, stays as it is. The record is kept in the
  * vforking thread's thread-local storage, which only the child runs on
- * until it execs or exits; once the parent runs again it is discarded.
+ * until it execs or exits; the parent's first lookup discards it.
  * Numbers below FDTAB_HIDE_MAX only: beyond, the child keeps seeing the
  * number as TLS (fail closed: an exec is refused rather than a raw TLS
  * socket passed on). */
