@@ -234,3 +234,20 @@ int shim_ownfd_next(int fd)
 	}
 	return best;
 }
+
+/* A fork while another thread moves or reopens must not leave the child
+ * with the lock held by a thread it does not have. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+__attribute__((constructor)) static void ownfd_init(void)
+{
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
