@@ -49,7 +49,7 @@ int fdtab_next(int fd);
  * Numbers below FDTAB_HIDE_MAX only: beyond, the child keeps seeing the
  * number as TLS (fail closed: an exec is refused rather than a raw TLS
  * socket passed on). */
-#define FDTAB_HIDE_MAX 4096
+#define FDTAB_HIDE_MAX 2048 /* 256 bytes of static TLS per thread: fits glibc's dlopen surplus */
 void fdtab_hide(int fd);
 
 /* fdtab_fork_lock(), fdtab_fork_unlock(): hold every lock of the table
