@@ -420,32 +420,31 @@ static void put16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* grow_hello(m, len, out, entries, dup): the ClientHello message ${m}
- * rebuilt with ${entries} extensions: the client's own (server_name left
- * out, for room) and distinct unknown types, each with as much data as
- * fits below 2^16 bytes in all; with ${dup} the last repeats the first
+/* grow_hello(m, len, out, entries, dup): the client's ClientHello message
+ * ${m} with its extensions replaced by ${entries}: the four the server
+ * needs (supported_groups, signature_algorithms, extended_master_secret,
+ * renegotiation_info), then distinct unknown types, each with as much data
+ * as fits below 2^16 bytes in all; with ${dup} the last repeats the first
  * unknown type. Returns the new message's length. */
 static size_t grow_hello(const uint8_t *m, size_t len, uint8_t *out, size_t entries, bool dup)
 {
+	static const uint8_t need[] = {
+		0x00, 0x0a, 0, 6, 0, 4,    0,    TLS_GROUP_X25519, 0, TLS_GROUP_SECP256R1, 0x00,
+		0x0d, 0,    4, 0, 2, 0x04, 0x03, /* ecdsa_secp256r1_sha256 */
+		0x00, 0x17, 0, 0,                /* extended_master_secret */
+		0xff, 0x01, 0, 1, 0,             /* renegotiation_info */
+	};
 	size_t o = TLS_HS_HEADER + 2 + 32;
 	o += 1 + m[o];
 	o += 2 + get16(m + o);
 	o += 1 + m[o];
-	size_t exts = get16(m + o);
-	CHECK_EQ(o + 2 + exts, len);
+	CHECK_EQ(o + 2 + get16(m + o), len);
 	memcpy(out, m, o);
-	size_t w = o + 2, own = 0;
-	for (size_t e = o + 2; e + 4 <= o + 2 + exts;) {
-		size_t type = get16(m + e), dl = get16(m + e + 2);
-		if (type != TLS_EXT_SERVER_NAME) {
-			memcpy(out + w, m + e, 4 + dl);
-			w += 4 + dl;
-			own++;
-		}
-		e += 4 + dl;
-	}
-	size_t fill = entries - own;
-	size_t each = (65535 - (w - o - 2)) / fill;
+	size_t w = o + 2;
+	memcpy(out + w, need, sizeof need);
+	w += sizeof need;
+	size_t fill = entries - 4;
+	size_t each = (65535 - sizeof need) / fill;
 	CHECK(each >= 4);
 	for (size_t i = 0; i < fill; i++) {
 		put16(out + w, dup && i == fill - 1 ? 0x1000 : 0x1000 + i);
@@ -490,9 +489,8 @@ static void send_fragments(tls_conn *to, const uint8_t *m, size_t len, size_t fr
 static void big_hellos(void)
 {
 	static uint8_t msg[TLS_MAX_PLAINTEXT], big[70000];
-	/* 4,091 and 16,373 extensions, and one of ~64 KiB among the
-	 * client's own. */
-	static const size_t entries[] = {4091, 16373, 7};
+	/* 4,091 and 16,373 extensions, and one of ~64 KiB. */
+	static const size_t entries[] = {4091, 16373, 5};
 	static const size_t frags[] = {TLS_MAX_PLAINTEXT, 1000, 7};
 	for (size_t e = 0; e < sizeof entries / sizeof entries[0]; e++) {
 		for (size_t f = 0; f < sizeof frags / sizeof frags[0]; f++) {
