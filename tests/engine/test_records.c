@@ -428,12 +428,14 @@ static void put16(uint8_t *p, size_t v)
  * unknown type. Returns the new message's length. */
 static size_t grow_hello(const uint8_t *m, size_t len, uint8_t *out, size_t entries, bool dup)
 {
+	/* clang-format off */
 	static const uint8_t need[] = {
-		0x00, 0x0a, 0, 6, 0, 4,    0,    TLS_GROUP_X25519, 0, TLS_GROUP_SECP256R1, 0x00,
-		0x0d, 0,    4, 0, 2, 0x04, 0x03, /* ecdsa_secp256r1_sha256 */
-		0x00, 0x17, 0, 0,                /* extended_master_secret */
-		0xff, 0x01, 0, 1, 0,             /* renegotiation_info */
+		0x00, 0x0a, 0, 6, 0, 4, 0, TLS_GROUP_X25519, 0, TLS_GROUP_SECP256R1,
+		0x00, 0x0d, 0, 4, 0, 2, 0x04, 0x03, /* ecdsa_secp256r1_sha256 */
+		0x00, 0x17, 0, 0,                   /* extended_master_secret */
+		0xff, 0x01, 0, 1, 0,                /* renegotiation_info */
 	};
+	/* clang-format on */
 	size_t o = TLS_HS_HEADER + 2 + 32;
 	o += 1 + m[o];
 	o += 2 + get16(m + o);
