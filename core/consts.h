@@ -16,8 +16,33 @@
 #define TLS_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 256u)
 #define TLS_RECORD_HEADER  5u
 #define TLS_HS_HEADER      4u
-/* Largest handshake message we accept (certificate chains dominate). */
+/* Largest Certificate message we send or accept (its grammar allows 2^24
+ * bytes; chains that large are not real); also the unit of the bounds on a
+ * handshake's flight and transcript. */
 #define TLS_MAX_HS_MESSAGE (128u * 1024u)
+
+/* The largest body the grammar of each other handshake message allows
+ * (RFC 5246 §7.4, RFC 8422 §5.4, RFC 5077 §3.3). A message is refused from
+ * its 4-byte header when longer, so reassembly buffers are bounded per type
+ * (DESIGN.md invariant 5) while every legal message still fits: a
+ * ClientHello may carry 2^16 - 1 bytes of extensions.
+ * ClientHello: version, random, session_id, cipher_suites,
+ * compression_methods, extensions (131,396 bytes). */
+#define TLS_MAX_CLIENT_HELLO (2u + 32u + 1u + 32u + 2u + 65534u + 1u + 255u + 2u + 65535u)
+#define TLS_MAX_SERVER_HELLO (2u + 32u + 1u + 32u + 2u + 1u + 2u + 65535u)
+/* ECDHE ServerECDHParams (named curve, point <1..2^8-1>), then
+ * SignatureAndHashAlgorithm and signature <0..2^16-1>. */
+#define TLS_MAX_SERVER_KEY_EXCHANGE (1u + 2u + 1u + 255u + 2u + 2u + 65535u)
+/* certificate_types <1..2^8-1>, supported_signature_algorithms
+ * <2..2^16-2>, certificate_authorities <0..2^16-1>. */
+#define TLS_MAX_CERTIFICATE_REQUEST (1u + 255u + 2u + 65534u + 2u + 65535u)
+#define TLS_MAX_SERVER_HELLO_DONE   0u
+/* SignatureAndHashAlgorithm, signature <0..2^16-1>. */
+#define TLS_MAX_CERTIFICATE_VERIFY (2u + 2u + 65535u)
+/* EncryptedPreMasterSecret <0..2^16-1> (an ECDHE point is smaller). */
+#define TLS_MAX_CLIENT_KEY_EXCHANGE (2u + 65535u)
+/* ticket_lifetime_hint, ticket <0..2^16-1>. */
+#define TLS_MAX_NEW_SESSION_TICKET (4u + 2u + 65535u)
 
 /* RFC 5246 §6.2.1 ContentType */
 enum {
@@ -128,7 +153,7 @@ enum {
 #define TLS_RANDOM_LEN        32
 #define TLS_MASTER_SECRET_LEN 48
 #define TLS_PREMASTER_RSA_LEN 48
-#define TLS_FINISHED_LEN      12
+#define TLS_FINISHED_LEN      12 /* verify_data_length of every TLS 1.2 suite */
 #define TLS_MAX_SESSION_ID    32
 
 #endif

@@ -119,27 +119,31 @@ struct hs_handlers {
 	const char *name;
 	int (*write)(tls_conn *c, tls_wbuf *w);
 	int (*read)(tls_conn *c, tls_cur *body);
+	size_t max; /* the longest body we accept (consts.h) */
 };
 
 static const struct hs_handlers *handlers(uint8_t type)
 {
 	static const struct hs_handlers
-		ch = {"ClientHello", tls_hs_client_hello_write, tls_hs_client_hello_read},
-		sh = {"ServerHello", tls_hs_server_hello_write, tls_hs_server_hello_read},
-		cert = {"Certificate", tls_hs_certificate_write, tls_hs_certificate_read},
+		ch = {"ClientHello", tls_hs_client_hello_write, tls_hs_client_hello_read,
+		      TLS_MAX_CLIENT_HELLO},
+		sh = {"ServerHello", tls_hs_server_hello_write, tls_hs_server_hello_read,
+		      TLS_MAX_SERVER_HELLO},
+		cert = {"Certificate", tls_hs_certificate_write, tls_hs_certificate_read,
+			TLS_MAX_HS_MESSAGE},
 		ske = {"ServerKeyExchange", tls_hs_server_key_exchange_write,
-		       tls_hs_server_key_exchange_read},
+		       tls_hs_server_key_exchange_read, TLS_MAX_SERVER_KEY_EXCHANGE},
 		cr = {"CertificateRequest", tls_hs_certificate_request_write,
-		      tls_hs_certificate_request_read},
+		      tls_hs_certificate_request_read, TLS_MAX_CERTIFICATE_REQUEST},
 		shd = {"ServerHelloDone", tls_hs_server_hello_done_write,
-		       tls_hs_server_hello_done_read},
+		       tls_hs_server_hello_done_read, TLS_MAX_SERVER_HELLO_DONE},
 		cke = {"ClientKeyExchange", tls_hs_client_key_exchange_write,
-		       tls_hs_client_key_exchange_read},
+		       tls_hs_client_key_exchange_read, TLS_MAX_CLIENT_KEY_EXCHANGE},
 		cv = {"CertificateVerify", tls_hs_certificate_verify_write,
-		      tls_hs_certificate_verify_read},
+		      tls_hs_certificate_verify_read, TLS_MAX_CERTIFICATE_VERIFY},
 		nst = {"NewSessionTicket", tls_hs_new_session_ticket_write,
-		       tls_hs_new_session_ticket_read},
-		fin = {"Finished", tls_hs_finished_write, tls_hs_finished_read};
+		       tls_hs_new_session_ticket_read, TLS_MAX_NEW_SESSION_TICKET},
+		fin = {"Finished", tls_hs_finished_write, tls_hs_finished_read, TLS_FINISHED_LEN};
 	switch (type) {
 	case TLS_HT_CLIENT_HELLO:
 		return &ch;
@@ -503,6 +507,21 @@ int tls_hs_client_start(tls_conn *c)
 		return 0;
 	c->started = true;
 	return run_sends(c);
+}
+
+int tls_hs_on_header(tls_conn *c, uint8_t type, size_t len)
+{
+	TRY(expect(c, STEP_MESSAGE, type));
+	const struct hs_handlers *h = handlers(type);
+	if (!h) /* unreachable: every message step's type has handlers */
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"no handler for handshake type %u", type);
+	/* OpenSSL's answer to an excessive message size. */
+	if (len > h->max)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
+				"%s of %zu bytes is longer than its type allows (%zu)", h->name,
+				len, h->max);
+	return 0;
 }
 
 int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len)

@@ -27,6 +27,13 @@ int tls_hs_start(tls_conn *c);
  * c->started). 0 or -1. */
 int tls_hs_client_start(tls_conn *c);
 
+/* tls_hs_on_header(c, type, len): the 4-byte header of an incoming
+ * handshake message announces ${type} and a body of ${len} bytes: fails
+ * (unexpected_message) unless the table expects that type next, and
+ * (illegal_parameter) when ${len} exceeds what the type allows, so the
+ * record layer never buffers a body it would refuse. 0 or -1. */
+int tls_hs_on_header(tls_conn *c, uint8_t type, size_t len);
+
 /* tls_hs_on_message(c, type, body, len): one complete incoming handshake
  * message (before or after the handshake: after it, HelloRequest and
  * ClientHello are answered with a no_renegotiation warning, anything else

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -314,28 +315,34 @@ static int read_ext(tls_conn *c, uint16_t type, tls_cur *data, offer *o)
 
 static int read_exts(tls_conn *c, tls_cur *exts, offer *o)
 {
-	/* RFC 5246 §7.4.1.4: no type twice, unknown types included. Real
-	 * clients send a few dozen extensions; refusing more than MAX_EXTS
-	 * keeps the exact pairwise check cheap and the stack small (this
-	 * runs inside whatever thread of the wrapped program reads). */
-	enum { MAX_EXTS = 128 };
-	uint16_t seen[MAX_EXTS];
-	size_t n = 0;
+	/* RFC 5246 §7.4.1.4: no type twice, unknown types included. A list
+	 * of up to 2^16 - 1 bytes holds up to 16,383 extensions (and large
+	 * post-quantum hellos are real), so every type is marked in a bitmap
+	 * of all 2^16: one step per extension, 8 KiB on the heap for the
+	 * parse (this runs on whatever stack the wrapped program reads on). */
+	uint64_t *seen = calloc(65536 / 64, sizeof *seen);
+	int r = 0;
 
-	while (tls_cur_remaining(exts) > 0) {
+	if (seen == NULL)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR, "out of memory");
+	while (r == 0 && tls_cur_remaining(exts) > 0) {
 		uint16_t type = tls_cur_u16(exts);
 		tls_cur data = tls_cur_block(exts, 2);
-		ENSURE(!exts->bad, c, TLS_ALERT_DECODE_ERROR,
-		       "client sent a malformed extensions list");
-		ENSURE(n < MAX_EXTS, c, TLS_ALERT_DECODE_ERROR,
-		       "client sent more than %d extensions", MAX_EXTS);
-		for (size_t i = 0; i < n; i++)
-			ENSURE(seen[i] != type, c, TLS_ALERT_ILLEGAL_PARAMETER,
-			       "client sent extension %u (%s) twice", type, ext_name(type));
-		seen[n++] = type;
-		TRY(read_ext(c, type, &data, o));
+		uint64_t bit = (uint64_t)1 << (type % 64);
+
+		if (exts->bad) {
+			r = tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
+				     "client sent a malformed extensions list");
+		} else if (seen[type / 64] & bit) {
+			r = tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
+				     "client sent extension %u (%s) twice", type, ext_name(type));
+		} else {
+			seen[type / 64] |= bit;
+			r = read_ext(c, type, &data, o);
+		}
 	}
-	return 0;
+	free(seen);
+	return r;
 }
 
 /* ---- negotiation -------------------------------------------------------- */

@@ -119,9 +119,15 @@ typedef struct tls_hs {
 	uint8_t *transcript;
 	size_t tlen, tcap;
 
-	/* Reassembly of the incoming handshake message (header included). */
+	/* An incoming handshake message split over records (record.c): its
+	 * header as it arrives, then the whole message (header included) in
+	 * msg, made once the header gives the length (bounded per type) and
+	 * reused for the next. A message whole in one record is parsed where
+	 * it lies, never copied. hdr_len > 0: a message is under way. */
+	uint8_t hdr[TLS_HS_HEADER];
+	uint8_t hdr_len;
 	uint8_t *msg;
-	size_t msg_len, msg_cap;
+	size_t msg_len, msg_need, msg_cap;
 } tls_hs;
 
 struct tls_conn {
@@ -184,6 +190,15 @@ struct tls_conn {
 	void (*trace)(void *arg, const char *line);
 	void *trace_arg;
 	bool trace_hold;
+
+	/* max_fragment: the largest fragment tls_emit_record writes (0:
+	 * 2^14); tests set 1 so that the peer reassembles byte by byte.
+	 * reasm_allocs, reasm_copied: buffers allocated and bytes copied into
+	 * them by handshake reassembly (record.c), read by tests that prove it
+	 * linear. */
+	uint16_t max_fragment;
+	unsigned reasm_allocs;
+	size_t reasm_copied;
 };
 
 /* ---- helpers shared across core/ (defined in engine.c) ---------------- */

@@ -78,12 +78,13 @@ static size_t record_overhead(const tls_conn *c)
 
 int tls_emit_record(tls_conn *c, uint8_t type, const uint8_t *p, size_t n)
 {
-	size_t nrec = n == 0 ? 1 : (n + TLS_MAX_PLAINTEXT - 1) / TLS_MAX_PLAINTEXT;
+	size_t frag = c->max_fragment ? c->max_fragment : TLS_MAX_PLAINTEXT;
+	size_t nrec = n == 0 ? 1 : (n + frag - 1) / frag;
 	if (out_reserve(c, n + nrec * record_overhead(c)) < 0)
 		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 				"out of memory for outgoing records");
 	do {
-		size_t chunk = n < TLS_MAX_PLAINTEXT ? n : TLS_MAX_PLAINTEXT;
+		size_t chunk = n < frag ? n : frag;
 		if (seal_one(c, type, p, chunk) < 0)
 			return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 					"record protection failed");
@@ -221,7 +222,15 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
 				"malformed alert record (%zu bytes)", n);
 	uint8_t level = p[0], desc = p[1];
+	/* Before the handshake completes, any alert ends it: nothing can
+	 * follow a close_notify (RFC 5246 §7.2.1), and a peer that warns
+	 * mid-handshake (user_canceled, no_renegotiation, ...) is not going
+	 * to finish it. Waiting for more would wait for nothing. */
+	bool handshaking = !c->established;
 	if (desc == TLS_ALERT_CLOSE_NOTIFY) {
+		if (handshaking)
+			return tls_fail(c, TLS_ERR_PEER_ALERT, desc,
+					"peer sent close_notify during the handshake");
 		c->peer_closed = true;
 		return 0;
 	}
@@ -231,6 +240,10 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 	if (level != TLS_ALERT_LEVEL_WARNING)
 		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
 				"alert with unknown level %u", level);
+	if (handshaking)
+		return tls_fail(c, TLS_ERR_PEER_ALERT, desc,
+				"peer sent warning alert %s (%u) during the handshake",
+				tls_alert_name(desc), desc);
 	/* Warnings (no_renegotiation, user_canceled, ...) carry no state in
 	 * TLS 1.2 and are ignored, within the empty-record bound. */
 	if (++c->empty_records > MAX_EMPTY_RECORDS)
@@ -263,7 +276,7 @@ static int on_post_handshake(tls_conn *c, const uint8_t *p, size_t n)
 		bool reneg =
 			(c->role == TLS_ROLE_CLIENT && type == TLS_HT_HELLO_REQUEST && len == 0) ||
 			(c->role == TLS_ROLE_SERVER && type == TLS_HT_CLIENT_HELLO &&
-			 len <= TLS_MAX_HS_MESSAGE);
+			 len <= TLS_MAX_CLIENT_HELLO);
 		if (!reneg)
 			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
 					"unexpected handshake message %u after the handshake",
@@ -277,51 +290,97 @@ static int on_post_handshake(tls_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Room for a message of ${need} bytes (header included), made when its
+ * header arrives; ${need} is bounded by the message's type
+ * (tls_hs_on_header), so one allocation per message at most, and none
+ * while a buffer that is large enough can be reused. */
+static int msg_reserve(tls_conn *c, size_t need)
+{
+	tls_hs *hs = c->hs;
+	if (hs->msg_cap >= need)
+		return 0;
+	if (hs->msg) {
+		sodium_memzero(hs->msg, hs->msg_cap);
+		free(hs->msg);
+	}
+	hs->msg = malloc(need);
+	hs->msg_cap = hs->msg ? need : 0;
+	if (!hs->msg)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR, "out of memory");
+	c->reasm_allocs++;
+	return 0;
+}
+
 /* Handshake messages may be split across records and several may share one
- * (RFC 5246 §6.2.1); reassemble into hs->msg and hand over whole messages. */
+ * (RFC 5246 §6.2.1). A message that lies whole in the record is handed over
+ * where it lies; a split one is gathered into hs->msg, each byte copied
+ * once. Its header is judged (type expected next, length within the type's
+ * bound) before any of its body is taken. */
 static int on_handshake_bytes(tls_conn *c, const uint8_t *p, size_t n)
 {
-	if (!c->hs)
-		return on_post_handshake(c, p, n);
-	tls_hs *hs = c->hs;
-	if (hs->msg_cap - hs->msg_len < n) {
-		size_t cap = hs->msg_len + n;
-		if (cap > TLS_HS_HEADER + TLS_MAX_HS_MESSAGE + TLS_MAX_PLAINTEXT)
-			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
-					"handshake message too large");
-		uint8_t *m = realloc(hs->msg, cap);
-		if (!m)
-			return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
-					"out of memory");
-		hs->msg = m;
-		hs->msg_cap = cap;
-	}
-	memcpy(hs->msg + hs->msg_len, p, n);
-	hs->msg_len += n;
-
-	size_t off = 0;
-	while (hs->msg_len - off >= TLS_HS_HEADER) {
-		const uint8_t *m = hs->msg + off;
-		size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
-		if (len > TLS_MAX_HS_MESSAGE)
-			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
-					"handshake message of %zu bytes exceeds our limit", len);
-		if (hs->msg_len - off < TLS_HS_HEADER + len)
-			break;
-		if (tls_hs_on_message(c, m[0], m, TLS_HS_HEADER + len) < 0)
-			return -1;
-		off += TLS_HS_HEADER + len;
-		if (c->established) {
-			/* Anything behind the final Finished is post-handshake. */
-			size_t rest = hs->msg_len - off;
-			int r = rest ? on_post_handshake(c, hs->msg + off, rest) : 0;
-			tls_hs_free(c);
-			return r;
+	while (n > 0 && c->hs) {
+		tls_hs *hs = c->hs;
+		if (hs->hdr_len < TLS_HS_HEADER) {
+			const uint8_t *start = p;
+			bool here = hs->hdr_len == 0; /* the whole header is at start */
+			size_t k = TLS_HS_HEADER - hs->hdr_len;
+			if (k > n)
+				k = n;
+			memcpy(hs->hdr + hs->hdr_len, p, k);
+			hs->hdr_len += (uint8_t)k;
+			p += k;
+			n -= k;
+			if (hs->hdr_len < TLS_HS_HEADER)
+				return 0;
+			size_t len =
+				(size_t)hs->hdr[1] << 16 | (size_t)hs->hdr[2] << 8 | hs->hdr[3];
+			TRY(tls_hs_on_header(c, hs->hdr[0], len));
+			if (here && n >= len) {
+				hs->hdr_len = 0;
+				TRY(tls_hs_on_message(c, start[0], start, TLS_HS_HEADER + len));
+				p += len;
+				n -= len;
+				if (c->established)
+					tls_hs_free(c);
+				continue;
+			}
+			TRY(msg_reserve(c, TLS_HS_HEADER + len));
+			memcpy(hs->msg, hs->hdr, TLS_HS_HEADER);
+			hs->msg_len = TLS_HS_HEADER;
+			hs->msg_need = TLS_HS_HEADER + len;
+			c->reasm_copied += TLS_HS_HEADER;
 		}
+		size_t k = hs->msg_need - hs->msg_len;
+		if (k > n)
+			k = n;
+		memcpy(hs->msg + hs->msg_len, p, k);
+		hs->msg_len += k;
+		c->reasm_copied += k;
+		p += k;
+		n -= k;
+		if (hs->msg_len < hs->msg_need)
+			return 0;
+		hs->hdr_len = 0;
+		TRY(tls_hs_on_message(c, hs->msg[0], hs->msg, hs->msg_need));
+		if (c->established)
+			tls_hs_free(c);
 	}
-	memmove(hs->msg, hs->msg + off, hs->msg_len - off);
-	hs->msg_len -= off;
-	return 0;
+	/* After the final Finished (or the handshake): renegotiation only. */
+	return n > 0 ? on_post_handshake(c, p, n) : 0;
+}
+
+/* Whether a handshake message has begun and not ended. No record of
+ * another type may come between its fragments: RFC 8446 §5.1 says so, and
+ * we hold TLS 1.2 peers to it (issue 8). RFC 5246 §6.2.1 lets content
+ * types interleave, but here that buys a peer nothing: application data
+ * is refused before the first Finished anyway, a ChangeCipherSpec would
+ * change keys in the middle of a message, and after the handshake the
+ * only message is a renegotiation request, which we refuse. */
+static bool mid_message(const tls_conn *c)
+{
+	if (c->hs)
+		return c->hs->hdr_len > 0;
+	return c->post_hdr_len > 0 || c->post_skip > 0;
 }
 
 /* Process whole records from [in_start, in_end) until one yields
@@ -369,6 +428,16 @@ static int process_records(tls_conn *c)
 			n = (size_t)got;
 		}
 
+		if (type != TLS_CT_HANDSHAKE && mid_message(c)) {
+			const char *what = type == TLS_CT_APPLICATION_DATA     ? "application data"
+					   : type == TLS_CT_CHANGE_CIPHER_SPEC ? "ChangeCipherSpec"
+					   : n == 2 ? tls_alert_name(body[1])
+						    : "malformed";
+			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+					"%s%s in the middle of a fragmented handshake message",
+					what, type == TLS_CT_ALERT ? " alert" : "");
+		}
+
 		switch (type) {
 		case TLS_CT_APPLICATION_DATA:
 			if (!c->established)
@@ -393,12 +462,12 @@ static int process_records(tls_conn *c)
 				return -1;
 			break;
 		case TLS_CT_CHANGE_CIPHER_SPEC:
-			/* RFC 5246 §7.1: one byte of value 1, never inside a
-			 * fragmented handshake message. */
+			/* RFC 5246 §7.1: one byte of value 1. Anything else is
+			 * unexpected_message, as OpenSSL answers it. */
 			if (n != 1 || body[0] != 1)
-				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
-						"malformed ChangeCipherSpec");
-			if (!c->hs || c->hs->msg_len != 0)
+				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+						"malformed ChangeCipherSpec (%zu bytes)", n);
+			if (!c->hs)
 				return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
 						"unexpected ChangeCipherSpec");
 			if (tls_hs_on_ccs(c) < 0)
