@@ -240,7 +240,12 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 	if (level != TLS_ALERT_LEVEL_WARNING)
 		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
 				"alert with unknown level %u", level);
-	if (handshaking)
+	/* The one warning servers really send mid-handshake: unrecognized_name
+	 * after an SNI they do not know (old Apache mod_ssl, Java). RFC 6066
+	 * §3 discourages it; OpenSSL and GnuTLS clients carry on, and so do
+	 * we (the certificate check still decides), within the bound below. */
+	bool sni_warning = c->role == TLS_ROLE_CLIENT && desc == TLS_ALERT_UNRECOGNIZED_NAME;
+	if (handshaking && !sni_warning)
 		return tls_fail(c, TLS_ERR_PEER_ALERT, desc,
 				"peer sent warning alert %s (%u) during the handshake",
 				tls_alert_name(desc), desc);
