@@ -215,7 +215,7 @@ static void read_all(int fd)
 			got += (size_t)r;
 		}
 		CHECK_EQ(got, PIECE);
-		CHECK_MEM(buf, REPLY + how * PIECE, PIECE);
+		CHECK_MEM(buf, &REPLY[how * PIECE], PIECE);
 	}
 	/* "XYZ": readiness and FIONREAD see what tlshim decrypted. */
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
