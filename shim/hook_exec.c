@@ -143,6 +143,23 @@ static void fa_record(const posix_spawn_file_actions_t *fa, enum fa_tag tag, int
 	pthread_mutex_unlock(&fa_lock);
 }
 
+/* A fork while another thread holds fa_lock must not leave the child
+ * with it held (its posix_spawn would hang). */
+static void fa_lock_take(void)
+{
+	pthread_mutex_lock(&fa_lock);
+}
+
+static void fa_lock_drop(void)
+{
+	pthread_mutex_unlock(&fa_lock);
+}
+
+__attribute__((constructor)) static void fa_init(void)
+{
+	pthread_atfork(fa_lock_take, fa_lock_drop, fa_lock_drop);
+}
+
 /* A copy of ${fa}'s actions in ${*out} (malloc'd, may be NULL when none):
  * their count, or -1 when they are unknown. */
 static int fa_actions(const posix_spawn_file_actions_t *fa, struct fa_action **out)

@@ -391,10 +391,12 @@ static long forked_syscall(long n, const long *a)
 {
 	fork_prepare();
 	long r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	int saved = errno;
 	if (r == 0)
 		fork_child();
 	else
 		fork_parent();
+	errno = saved;
 	return r;
 }
 
