@@ -297,7 +297,8 @@ static int collect_tls(int fd, sconn *s, void *arg)
 {
 	(void)s;
 	int fl = REAL(fcntl)(fd, F_GETFD);
-	child_add(arg, fd, fd, fl >= 0 && (fl & FD_CLOEXEC));
+	if (fl >= 0) /* else closed behind our back (a vfork child's close_range) */
+		child_add(arg, fd, fd, (fl & FD_CLOEXEC) != 0);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  *   being made (a copied object) are refused while TLS is open.
  * - A TLS socket simply inherited (no close-on-exec) refuses posix_spawn,
  *   fexecve, execveat and the execve/execveat numbers through syscall().
+ * - A vfork child that closed the inherited socket may exec.
  * - fexecve and execveat of a program when nothing would leak run it with
  *   tlshim still in LD_PRELOAD, even when the program's environment
  *   dropped it.
@@ -213,6 +214,23 @@ static void inherited_spawn(void)
 	CHECK_EQ(posix_spawn_file_actions_destroy(&fa), 0);
 }
 
+/* A vfork child (Python's subprocess) closing the inherited socket with a
+ * raw close_range may exec: the descriptor is gone, whatever our table of
+ * the parent's descriptors says. */
+static void vfork_close_then_exec(void)
+{
+	pid_t pid = vfork();
+	if (pid == 0) {
+		syscall(SYS_close_range, tls, tls, 0);
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(9);
+	}
+	CHECK(pid > 0);
+	int st = -1;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(exited_zero(st));
+}
+
 enum exec_how { BY_FEXECVE, BY_EXECVEAT, BY_EXECVEAT_EMPTY, BY_SYS_EXECVE, BY_SYS_EXECVEAT };
 
 static void refused_exec(void *arg)
@@ -293,6 +311,7 @@ int main(int argc, char **argv)
 
 	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0);
 	inherited_spawn();
+	vfork_close_then_exec();
 	for (enum exec_how how = BY_FEXECVE; how <= BY_SYS_EXECVEAT; how++)
 		CHECK_EQ(in_child(refused_exec, &how), 0);
 
