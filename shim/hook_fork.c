@@ -372,10 +372,13 @@ SHIM_EXPORT pid_t _Fork(void)
  *
  * A raw clone without CLONE_VM onto a new stack is refused (EPERM, logged)
  * while any TLS connection is open: its child resumes wherever that stack
- * says, never in our code, so it would inherit every lock prepare took and
- * a registry nobody updated. With CLONE_VM (threads, vfork-style children,
- * posix_spawn) nothing is copied, so there is nothing to protect: passed
- * through. syscall(SYS_vfork) cannot work through any C function (the
+ * says, never in our code, so no child handler can run there and it would
+ * go on with every connection as if it were the parent (nonce reuse).
+ * Without TLS connections it is passed through (its child's later
+ * connections are then seen as a vfork child's, shim_fork_foreign; such
+ * clones are made only by hand-written assembly). With CLONE_VM (threads,
+ * vfork-style children, posix_spawn) nothing is copied, so there is
+ * nothing to protect: passed through. syscall(SYS_vfork) cannot work through any C function (the
  * child returns through the frame the suspended parent will return
  * through), and a vfork may always be a fork, so it becomes one.
  */
