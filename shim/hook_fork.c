@@ -378,9 +378,11 @@ SHIM_EXPORT pid_t _Fork(void)
  * connections are then seen as a vfork child's, shim_fork_foreign; such
  * clones are made only by hand-written assembly). With CLONE_VM (threads,
  * vfork-style children, posix_spawn) nothing is copied, so there is
- * nothing to protect: passed through. syscall(SYS_vfork) cannot work through any C function (the
- * child returns through the frame the suspended parent will return
- * through), and a vfork may always be a fork, so it becomes one.
+ * nothing to protect: passed through.
+ *
+ * syscall(SYS_vfork) cannot work through any C function (the child
+ * returns through the frame the suspended parent will return through),
+ * and a vfork may always be a fork, so it becomes one.
  */
 
 static bool tls_open(void)
