@@ -3,6 +3,7 @@
  * the record layer (pump.c); everything else is the real call, untouched.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -314,10 +315,11 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
 	if (!fdtab_get(fd)) {
-		unsigned int ok = 0;
-		while (ok < n && v && !passes_tls_socket(&v[ok].msg_hdr))
+		/* the kernel sends at most UIO_MAXIOV of them */
+		unsigned int lim = n < UIO_MAXIOV ? n : UIO_MAXIOV, ok = 0;
+		while (ok < lim && v && !passes_tls_socket(&v[ok].msg_hdr))
 			ok++;
-		if (ok < n && v) {
+		if (ok < lim && v) {
 			if (ok == 0) {
 				errno = EPERM;
 				return -1;
