@@ -154,6 +154,23 @@ static void copied_actions(void)
 
 #define KEEPS_TLSHIM "case \"$LD_PRELOAD\" in *libtlshim*) exit 0;; esac; exit 4"
 
+/* An environment without tlshim in it (what a program that cleans its
+ * environment passes); sanitizer settings stay, for sanitizer builds. */
+static char **bare_env(void)
+{
+	static char *env[8];
+	int n = 0;
+	env[n++] = "PATH=/bin:/usr/bin";
+	const char *keep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"};
+	for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+		for (char **e = environ; *e; e++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 &&
+			    (*e)[strlen(keep[i])] == '=')
+				env[n++] = *e;
+	env[n] = NULL;
+	return env;
+}
+
 /* Run ${fn} in a child and return its exit status. */
 static int in_child(void (*fn)(void *), void *arg)
 {
@@ -165,8 +182,7 @@ static void fexecve_keeps_tlshim(void *arg)
 	(void)arg;
 	int sh = open("/bin/sh", O_RDONLY | O_CLOEXEC);
 	char *argv[] = {"sh", "-c", KEEPS_TLSHIM, NULL};
-	char *envp[] = {"PATH=/bin:/usr/bin", NULL};
-	fexecve(sh, argv, envp);
+	fexecve(sh, argv, bare_env());
 	_exit(5);
 }
 
@@ -174,9 +190,8 @@ static void execveat_keeps_tlshim(void *arg)
 {
 	(void)arg;
 	char *argv[] = {"sh", "-c", KEEPS_TLSHIM, NULL};
-	char *envp[] = {"PATH=/bin:/usr/bin", NULL};
 	int bin = open("/bin", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	execveat(bin, "sh", argv, envp, 0);
+	execveat(bin, "sh", argv, bare_env(), 0);
 	_exit(5);
 }
 
