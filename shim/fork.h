@@ -30,10 +30,11 @@
  * mid-record, so the child is refused and never frees it.
  *
  * Covered: fork(), daemon() and everything else that runs the atfork
- * handlers, and _Fork() (hooked). vfork() children share our memory and
- * run only until exec: they must not touch the registry (shim_fork_foreign).
- * Not covered: clone() without CLONE_VM and raw fork/clone syscalls (the
- * child would believe it owns every connection); exec (no handover yet).
+ * handlers, _Fork() (hooked), libc clone() without CLONE_VM, and
+ * syscall(SYS_fork, SYS_vfork, SYS_clone, SYS_clone3) (shim_fork_syscall).
+ * vfork() children and clone(CLONE_VM) processes share our memory: they
+ * must not touch the registry (shim_fork_foreign). Not covered: the system
+ * call instruction issued by the program itself; exec (no handover yet).
  */
 #ifndef TLSHIM_SHIM_FORK_H
 #define TLSHIM_SHIM_FORK_H
@@ -60,6 +61,13 @@ bool shim_fork_refused(sconn *s);
  * is the parent's and must be left alone. Costs a getpid(); call it only on
  * the paths of descriptors that are ours. */
 bool shim_fork_foreign(void);
+
+/* shim_fork_syscall(n, a): syscall(${n}, a[0..5]) for SYS_fork, SYS_vfork,
+ * SYS_clone and SYS_clone3, with the fork protocol around it when the child
+ * gets a copy of our memory; -1 with EPERM (logged) for a raw clone without
+ * CLONE_VM onto a new stack while TLS connections are open. Returns what
+ * syscall() returns. */
+long shim_fork_syscall(long n, const long *a);
 
 /* shim_fork_drop(s): free ${s}'s ownership record (from sconn_unref). */
 void shim_fork_drop(sconn *s);

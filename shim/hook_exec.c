@@ -11,17 +11,37 @@
  * TLSHIM_CONFIG are put back if the program stripped them, and a setuid,
  * setgid or file-capability program (for which the loader ignores
  * LD_PRELOAD) is refused while TLS connections are open.
+ *
+ * Covered: the execve family, execveat and fexecve (and their numbers
+ * through syscall(), hook_syscall.c), posix_spawn and posix_spawnp with
+ * their file actions, system and popen.
+ *
+ * posix_spawn file actions run in the child before its exec: adddup2 can
+ * put a close-on-exec TLS socket on a number that survives (dup2 clears
+ * the flag; so does adddup2(fd, fd)), addclose, addopen and
+ * addclosefrom_np can take one away. glibc's posix_spawn_file_actions_t
+ * is opaque (its actions are an internal struct whose tags have changed
+ * between releases), so we do not read them: the add functions are hooked
+ * and each object's actions are remembered in a side table keyed by its
+ * address, and posix_spawn replays them over the TLS descriptors to see
+ * which reach the new program. The one field we read is __used, glibc's
+ * count of actions, declared in the installed <spawn.h>: when it differs
+ * from what we saw (an object copied by value, actions added through a
+ * path we do not see) the actions are unknown, and the spawn is refused
+ * while any TLS connection is open (fail closed).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -30,17 +50,6 @@
 #include "rules.h"
 
 extern char **environ;
-
-static int inherited(int fd, sconn *s, void *arg)
-{
-	(void)s;
-	int fl = REAL(fcntl)(fd, F_GETFD);
-	if (fl >= 0 && !(fl & FD_CLOEXEC)) {
-		*(int *)arg = fd;
-		return 1;
-	}
-	return 0;
-}
 
 static int any(int fd, sconn *s, void *arg)
 {
@@ -60,20 +69,319 @@ static bool privileged(const char *path)
 	return getxattr(path, "security.capability", NULL, 0) > 0;
 }
 
-/* 0 when ${path} may be exec'd now; -1 with errno EPERM (and a log line). */
-static int exec_allowed(const char *what, const char *path)
+/* ---- posix_spawn file actions: the side table ---- */
+
+enum fa_tag { FA_CLOSE, FA_DUP2, FA_OPEN, FA_CLOSEFROM, FA_NONE /* no descriptor changes */ };
+
+struct fa_action {
+	enum fa_tag tag;
+	int fd, newfd;
+};
+
+struct fa_entry {
+	const posix_spawn_file_actions_t *key;
+	bool unknown; /* actions were added that we did not see */
+	int n, cap;
+	struct fa_action *v;
+	struct fa_entry *next;
+};
+
+static struct fa_entry *fa_table;
+static pthread_mutex_t fa_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fa_lock held. */
+static struct fa_entry **fa_find(const posix_spawn_file_actions_t *fa)
+{
+	struct fa_entry **e = &fa_table;
+	while (*e && (*e)->key != fa)
+		e = &(*e)->next;
+	return e;
+}
+
+static void fa_forget(const posix_spawn_file_actions_t *fa)
+{
+	pthread_mutex_lock(&fa_lock);
+	struct fa_entry **e = fa_find(fa);
+	struct fa_entry *old = *e;
+	if (old) {
+		*e = old->next;
+		free(old->v);
+		free(old);
+	}
+	pthread_mutex_unlock(&fa_lock);
+}
+
+/* The real add function succeeded on ${fa}: remember its action. Out of
+ * memory leaves the entry unknown, which refuses spawning with it. */
+static void fa_record(const posix_spawn_file_actions_t *fa, enum fa_tag tag, int fd, int newfd)
+{
+	pthread_mutex_lock(&fa_lock);
+	struct fa_entry **e = fa_find(fa);
+	if (!*e) {
+		*e = calloc(1, sizeof **e);
+		if (!*e) {
+			pthread_mutex_unlock(&fa_lock);
+			return; /* no entry: __used says unknown actions */
+		}
+		(*e)->key = fa;
+	}
+	struct fa_entry *en = *e;
+	if (en->n != fa->__used - 1)
+		en->unknown = true;
+	if (!en->unknown && en->n == en->cap) {
+		int cap = en->cap ? 2 * en->cap : 8;
+		struct fa_action *v = realloc(en->v, (size_t)cap * sizeof *v);
+		if (v) {
+			en->v = v;
+			en->cap = cap;
+		} else {
+			en->unknown = true;
+		}
+	}
+	if (!en->unknown)
+		en->v[en->n++] = (struct fa_action){tag, fd, newfd};
+	pthread_mutex_unlock(&fa_lock);
+}
+
+/* A fork while another thread holds fa_lock must not leave the child
+ * with it held (its posix_spawn would hang). */
+static void fa_lock_take(void)
+{
+	pthread_mutex_lock(&fa_lock);
+}
+
+static void fa_lock_drop(void)
+{
+	pthread_mutex_unlock(&fa_lock);
+}
+
+__attribute__((constructor)) static void fa_init(void)
+{
+	pthread_atfork(fa_lock_take, fa_lock_drop, fa_lock_drop);
+}
+
+/* A copy of ${fa}'s actions in ${*out} (malloc'd, may be NULL when none):
+ * their count, or -1 when they are unknown. */
+static int fa_actions(const posix_spawn_file_actions_t *fa, struct fa_action **out)
+{
+	*out = NULL;
+	if (!fa || fa->__used == 0)
+		return 0;
+	int n = -1;
+	pthread_mutex_lock(&fa_lock);
+	struct fa_entry *e = *fa_find(fa);
+	if (e && !e->unknown && e->n == fa->__used) {
+		*out = malloc((size_t)e->n * sizeof **out);
+		if (*out) {
+			memcpy(*out, e->v, (size_t)e->n * sizeof **out);
+			n = e->n;
+		}
+	}
+	pthread_mutex_unlock(&fa_lock);
+	return n;
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
+{
+	fa_forget(fa); /* memory reused without destroy */
+	return REAL(posix_spawn_file_actions_init)(fa);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+{
+	fa_forget(fa);
+	return REAL(posix_spawn_file_actions_destroy)(fa);
+}
+
+#define FA_ADD(call, tag, fd, newfd)                   \
+	do {                                           \
+		int r_ = call;                         \
+		if (r_ == 0)                           \
+			fa_record(fa, tag, fd, newfd); \
+		return r_;                             \
+	} while (0)
+
+SHIM_EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd)
+{
+	FA_ADD(REAL(posix_spawn_file_actions_addclose)(fa, fd), FA_CLOSE, fd, -1);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+{
+	FA_ADD(REAL(posix_spawn_file_actions_adddup2)(fa, fd, newfd), FA_DUP2, fd, newfd);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
+						 const char *path, int oflag, mode_t mode)
+{
+	FA_ADD(REAL(posix_spawn_file_actions_addopen)(fa, fd, path, oflag, mode), FA_OPEN, fd, -1);
+}
+
+/* glibc 2.29..2.35 additions: absent ones fail as an unknown call would. */
+#define FA_REAL_OR_ENOSYS(name, ...) (REAL(name) ? REAL(name)(__VA_ARGS__) : ENOSYS)
+
+SHIM_EXPORT int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
+						     const char *path)
+{
+	FA_ADD(FA_REAL_OR_ENOSYS(posix_spawn_file_actions_addchdir_np, fa, path), FA_NONE, -1, -1);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
+{
+	/* fchdir to a socket fails in the child (ENOTDIR): nothing moves */
+	FA_ADD(FA_REAL_OR_ENOSYS(posix_spawn_file_actions_addfchdir_np, fa, fd), FA_NONE, fd, -1);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa, int from)
+{
+	FA_ADD(FA_REAL_OR_ENOSYS(posix_spawn_file_actions_addclosefrom_np, fa, from), FA_CLOSEFROM,
+	       from, -1);
+}
+
+SHIM_EXPORT int posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t *fa, int fd)
+{
+	FA_ADD(FA_REAL_OR_ENOSYS(posix_spawn_file_actions_addtcsetpgrp_np, fa, fd), FA_NONE, fd,
+	       -1);
+}
+
+/* ---- which TLS descriptors reach the new program ---- */
+
+/* A TLS descriptor as the child will have it: at ${fd}, a copy of our
+ * ${orig}, surviving exec unless ${cloexec}. */
+struct child_fd {
+	int fd, orig;
+	bool cloexec;
+};
+
+struct child_fds {
+	struct child_fd *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void child_add(struct child_fds *c, int fd, int orig, bool cloexec)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct child_fd *v = realloc(c->v, cap * sizeof *v);
+		if (!v) {
+			c->nomem = true;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = (struct child_fd){fd, orig, cloexec};
+}
+
+static struct child_fd *child_at(struct child_fds *c, int fd)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].fd == fd)
+			return &c->v[i];
+	return NULL;
+}
+
+/* The descriptor at ${fd} (${from}: every one at ${fd} or above) leaves
+ * the child. */
+static void child_drop(struct child_fds *c, int fd, bool from)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (from ? c->v[i].fd < fd : c->v[i].fd != fd)
+			c->v[k++] = c->v[i];
+	c->n = k;
+}
+
+static int collect_tls(int fd, sconn *s, void *arg)
+{
+	(void)s;
+	int fl = REAL(fcntl)(fd, F_GETFD);
+	if (fl >= 0) /* else closed behind our back (a vfork child's close_range) */
+		child_add(arg, fd, fd, (fl & FD_CLOEXEC) != 0);
+	return 0;
+}
+
+/* Replay ${n} file actions over the child's TLS descriptors, as
+ * posix_spawn's child runs them (glibc spawni.c): dup2 clears
+ * close-on-exec on the new number, also when both numbers are the same. */
+static void child_replay(struct child_fds *c, const struct fa_action *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		switch (a[i].tag) {
+		case FA_CLOSE:
+		case FA_OPEN: /* the number now names a file */
+			child_drop(c, a[i].fd, false);
+			break;
+		case FA_CLOSEFROM:
+			child_drop(c, a[i].fd, true);
+			break;
+		case FA_DUP2: {
+			struct child_fd *src = child_at(c, a[i].fd);
+			if (a[i].fd == a[i].newfd) {
+				if (src)
+					src->cloexec = false;
+				break;
+			}
+			int orig = src ? src->orig : -1;
+			child_drop(c, a[i].newfd, false);
+			if (orig >= 0)
+				child_add(c, a[i].newfd, orig, false);
+			break;
+		}
+		case FA_NONE:
+			break;
+		}
+	}
+}
+
+/* 0 when ${path} may be exec'd now, after ${n} file actions ${a} (n < 0:
+ * actions we do not know); -1 with errno EPERM (and a log line). */
+static int spawn_allowed(const char *what, const char *path, const struct fa_action *a, int n)
 {
 	if (!shim_rules_active())
 		return 0;
 	int fd = -1;
-	if (fdtab_foreach(inherited, &fd)) {
+	if (n < 0 && fdtab_foreach(any, &fd)) {
 		shim_log(SHIM_LOG_WARN,
-			 "%s %s refused: TLS connection on fd %d would reach the new program "
-			 "without tlshim's state (mark it close-on-exec or close it first)",
+			 "%s %s refused: its file actions were made where tlshim could not see "
+			 "them, and TLS connection fd %d is open (build them with the "
+			 "posix_spawn_file_actions_add* calls, not by copying)",
 			 what, path ? path : "?", fd);
 		errno = EPERM;
 		return -1;
 	}
+	struct child_fds c = {0};
+	fdtab_foreach(collect_tls, &c);
+	if (n > 0)
+		child_replay(&c, a, n);
+	struct child_fd *leak = NULL;
+	for (size_t i = 0; i < c.n && !leak; i++)
+		if (!c.v[i].cloexec)
+			leak = &c.v[i];
+	if (leak || c.nomem) {
+		if (!leak)
+			shim_log(SHIM_LOG_WARN,
+				 "%s %s refused: out of memory checking TLS connections", what,
+				 path ? path : "?");
+		else if (leak->fd == leak->orig)
+			shim_log(SHIM_LOG_WARN,
+				 "%s %s refused: TLS connection on fd %d would reach the new "
+				 "program "
+				 "without tlshim's state (mark it close-on-exec or close it first)",
+				 what, path ? path : "?", leak->fd);
+		else
+			shim_log(SHIM_LOG_WARN,
+				 "%s %s refused: a file action puts TLS connection fd %d on fd %d "
+				 "of "
+				 "the new program, which would get the raw TLS stream without "
+				 "tlshim's state",
+				 what, path ? path : "?", leak->orig, leak->fd);
+		free(c.v);
+		errno = EPERM;
+		return -1;
+	}
+	free(c.v);
 	if (privileged(path) && fdtab_foreach(any, &fd)) {
 		shim_log(SHIM_LOG_WARN,
 			 "%s %s refused: it is setuid/setgid or has file capabilities, so the "
@@ -83,6 +391,12 @@ static int exec_allowed(const char *what, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* 0 when ${path} may be exec'd now; -1 with errno EPERM (and a log line). */
+static int exec_allowed(const char *what, const char *path)
+{
+	return spawn_allowed(what, path, NULL, 0);
 }
 
 /* Our own file name, for LD_PRELOAD. */
@@ -240,10 +554,19 @@ SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 	return r;
 }
 
+static int spawn_common(const char *what, const char *checked, const posix_spawn_file_actions_t *fa)
+{
+	struct fa_action *a;
+	int n = fa_actions(fa, &a);
+	int r = spawn_allowed(what, checked, a, n);
+	free(a);
+	return r;
+}
+
 SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (exec_allowed("spawn", path) < 0)
+	if (spawn_common("spawn", path, fa) < 0)
 		return EPERM;
 	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
 	int r = REAL(posix_spawn)(pid, path, fa, attr, argv, env ? env : envp);
@@ -255,11 +578,53 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
 			     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	char full[PATH_MAX];
-	if (exec_allowed("spawn", which(file, full, sizeof full) ? full : file) < 0)
+	if (spawn_common("spawn", which(file, full, sizeof full) ? full : file, fa) < 0)
 		return EPERM;
 	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
 	int r = REAL(posix_spawnp)(pid, file, fa, attr, argv, env ? env : envp);
 	free(env);
+	return r;
+}
+
+/* The file execveat(dirfd, path, ..., flags) runs, as a path stat() and
+ * getxattr() can follow (for the privileged-program check and the log). */
+static const char *at_path(int dirfd, const char *path, int flags, char *out, size_t len)
+{
+	if (path && (path[0] == '/' || dirfd == AT_FDCWD))
+		return path;
+	if (!path || (path[0] == 0 && (flags & AT_EMPTY_PATH)))
+		snprintf(out, len, "/proc/self/fd/%d", dirfd);
+	else
+		snprintf(out, len, "/proc/self/fd/%d/%s", dirfd, path);
+	return out;
+}
+
+SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+			 int flags)
+{
+	char full[PATH_MAX + 32];
+	if (exec_allowed("exec", at_path(dirfd, path, flags, full, sizeof full)) < 0)
+		return -1;
+	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
+	int r = REAL(execveat) ? REAL(execveat)(dirfd, path, argv, env ? env : envp, flags)
+			       : (int)REAL(syscall)(SYS_execveat, dirfd, path, argv,
+						    env ? env : envp, flags);
+	int saved = errno;
+	free(env);
+	errno = saved;
+	return r;
+}
+
+SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	char full[64];
+	if (exec_allowed("fexecve", at_path(fd, "", AT_EMPTY_PATH, full, sizeof full)) < 0)
+		return -1;
+	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
+	int r = REAL(fexecve)(fd, argv, env ? env : envp);
+	int saved = errno;
+	free(env);
+	errno = saved;
 	return r;
 }
 

@@ -34,7 +34,7 @@
 #include "hooks.h"
 #include "ownfd.h"
 
-static int fresh(int fd)
+int shim_fd_fresh(int fd)
 {
 	if (fd >= 0) {
 		shim_fd_forget(fd);
@@ -47,15 +47,15 @@ static int fresh(int fd)
 static int fresh_pair(int r, const int *fds)
 {
 	if (r == 0) {
-		fresh(fds[0]);
-		fresh(fds[1]);
+		shim_fd_fresh(fds[0]);
+		shim_fd_fresh(fds[1]);
 	}
 	return r;
 }
 
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	return fresh(REAL(socket)(domain, type, protocol));
+	return shim_fd_fresh(REAL(socket)(domain, type, protocol));
 }
 
 SHIM_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
@@ -88,25 +88,25 @@ SHIM_EXPORT int pipe2(int fds[2], int flags)
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
 	OPEN_MODE(flags, mode);
-	return fresh(REAL(open)(path, flags, mode));
+	return shim_fd_fresh(REAL(open)(path, flags, mode));
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
 {
 	OPEN_MODE(flags, mode);
-	return fresh(REAL(open64)(path, flags, mode));
+	return shim_fd_fresh(REAL(open64)(path, flags, mode));
 }
 
 SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_MODE(flags, mode);
-	return fresh(REAL(openat)(dirfd, path, flags, mode));
+	return shim_fd_fresh(REAL(openat)(dirfd, path, flags, mode));
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_MODE(flags, mode);
-	return fresh(REAL(openat64)(dirfd, path, flags, mode));
+	return shim_fd_fresh(REAL(openat64)(dirfd, path, flags, mode));
 }
 
 /* _FORTIFY_SOURCE builds call these when the flags are not constant. */
@@ -117,63 +117,63 @@ int __openat64_2(int dirfd, const char *path, int flags);
 
 SHIM_EXPORT int __open_2(const char *path, int flags)
 {
-	return fresh(REAL(__open_2)(path, flags));
+	return shim_fd_fresh(REAL(__open_2)(path, flags));
 }
 
 SHIM_EXPORT int __open64_2(const char *path, int flags)
 {
-	return fresh(REAL(__open64_2)(path, flags));
+	return shim_fd_fresh(REAL(__open64_2)(path, flags));
 }
 
 SHIM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	return fresh(REAL(__openat_2)(dirfd, path, flags));
+	return shim_fd_fresh(REAL(__openat_2)(dirfd, path, flags));
 }
 
 SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-	return fresh(REAL(__openat64_2)(dirfd, path, flags));
+	return shim_fd_fresh(REAL(__openat64_2)(dirfd, path, flags));
 }
 
 SHIM_EXPORT int creat(const char *path, mode_t mode)
 {
-	return fresh(REAL(creat)(path, mode));
+	return shim_fd_fresh(REAL(creat)(path, mode));
 }
 
 SHIM_EXPORT int creat64(const char *path, mode_t mode)
 {
-	return fresh(REAL(creat64)(path, mode));
+	return shim_fd_fresh(REAL(creat64)(path, mode));
 }
 
 SHIM_EXPORT int eventfd(unsigned int initval, int flags)
 {
-	return fresh(REAL(eventfd)(initval, flags));
+	return shim_fd_fresh(REAL(eventfd)(initval, flags));
 }
 
 SHIM_EXPORT int timerfd_create(int clockid, int flags)
 {
-	return fresh(REAL(timerfd_create)(clockid, flags));
+	return shim_fd_fresh(REAL(timerfd_create)(clockid, flags));
 }
 
 SHIM_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
 	int r = REAL(signalfd)(fd, mask, flags);
-	return fd == -1 ? fresh(r) : r; /* otherwise an existing signalfd changed */
+	return fd == -1 ? shim_fd_fresh(r) : r; /* otherwise an existing signalfd changed */
 }
 
 SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
-	return fresh(REAL(memfd_create)(name, flags));
+	return shim_fd_fresh(REAL(memfd_create)(name, flags));
 }
 
 SHIM_EXPORT int inotify_init(void)
 {
-	return fresh(REAL(inotify_init)());
+	return shim_fd_fresh(REAL(inotify_init)());
 }
 
 SHIM_EXPORT int inotify_init1(int flags)
 {
-	return fresh(REAL(inotify_init1)(flags));
+	return shim_fd_fresh(REAL(inotify_init1)(flags));
 }
 
 /* Every registered descriptor in [first, last] is being closed. */

@@ -6,10 +6,14 @@
 #include "fork.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hooks.h"
@@ -350,6 +354,130 @@ SHIM_EXPORT pid_t _Fork(void)
 	else
 		fork_parent();
 	return pid;
+}
+
+/*
+ * Forks the atfork handlers never see: syscall(SYS_fork), syscall(SYS_clone
+ * or SYS_clone3) and libc clone() without CLONE_VM. Left alone, both
+ * processes would seal with the same key and sequence numbers.
+ *
+ * Running the fork protocol around them (as _Fork above) is what we do
+ * wherever our code runs in the child right after the kernel call: the
+ * syscall() hook when the child keeps the caller's stack, and libc clone()
+ * through a trampoline that runs fork_child before the program's function.
+ * That is the same, tested code as fork(), the program keeps working, and
+ * it is safer than a refusal that is only checked at the call: a program
+ * opening its first TLS connection after such a fork would otherwise find
+ * the child's registry marked foreign (shim_pid stale) and unsafe to use.
+ *
+ * A raw clone without CLONE_VM onto a new stack is refused (EPERM, logged)
+ * while any TLS connection is open: its child resumes wherever that stack
+ * says, never in our code, so no child handler can run there and it would
+ * go on with every connection as if it were the parent (nonce reuse).
+ * Without TLS connections it is passed through (its child's later
+ * connections are then seen as a vfork child's, shim_fork_foreign; such
+ * clones are made only by hand-written assembly). With CLONE_VM (threads,
+ * vfork-style children, posix_spawn) nothing is copied, so there is
+ * nothing to protect: passed through.
+ *
+ * syscall(SYS_vfork) cannot work through any C function (the child
+ * returns through the frame the suspended parent will return through),
+ * and a vfork may always be a fork, so it becomes one.
+ */
+
+static bool tls_open(void)
+{
+	return shim_rules_active() && fdtab_next(0) >= 0;
+}
+
+/* The fork protocol around a raw fork-like system call whose child
+ * returns here on the caller's stack. */
+static long forked_syscall(long n, const long *a)
+{
+	fork_prepare();
+	long r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	int saved = errno;
+	if (r == 0)
+		fork_child();
+	else
+		fork_parent();
+	errno = saved;
+	return r;
+}
+
+long shim_fork_syscall(long n, const long *a)
+{
+	unsigned long long flags = 0, stack = 0;
+	if (n == SYS_clone) {
+		flags = (unsigned long)a[0];
+		stack = (unsigned long)a[1];
+#ifdef SYS_clone3
+	} else if (n == SYS_clone3) {
+		const struct clone_args *ca = (const void *)a[0];
+		if (!ca || (size_t)a[1] < CLONE_ARGS_SIZE_VER0) /* the kernel's EFAULT/EINVAL */
+			return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+		flags = ca->flags;
+		stack = ca->stack;
+#endif
+	} else {
+#ifdef SYS_fork
+		n = SYS_fork; /* SYS_vfork too: see above */
+#endif
+		return forked_syscall(n, a);
+	}
+	if (flags & CLONE_VM)
+		return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (stack && tls_open()) {
+		shim_log(SHIM_LOG_WARN,
+			 "raw clone without CLONE_VM onto a new stack refused (EPERM) "
+			 "while TLS connections are open: the child would reuse their "
+			 "keys and nonces");
+		errno = EPERM;
+		return -1;
+	}
+	if (stack)
+		return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return forked_syscall(n, a);
+}
+
+/* libc clone() without CLONE_VM: the child runs the program's function on
+ * the given stack; the trampoline runs our child handler first. The call
+ * record lives on the parent's stack, which the child has a copy of. */
+struct clone_call {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int clone_child(void *p)
+{
+	struct clone_call c = *(struct clone_call *)p;
+	fork_child();
+	return c.fn(c.arg);
+}
+
+SHIM_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	/* glibc's clone reads the three optional arguments whatever the
+	 * flags; so do we, and pass them on. */
+	va_list ap;
+	va_start(ap, arg);
+	void *ptid = va_arg(ap, void *);
+	void *tls = va_arg(ap, void *);
+	void *ctid = va_arg(ap, void *);
+	va_end(ap);
+	if (!REAL(clone)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if ((flags & CLONE_VM) || !fn)
+		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+	struct clone_call c = {fn, arg};
+	fork_prepare();
+	int r = REAL(clone)(clone_child, stack, flags, &c, ptid, tls, ctid);
+	int saved = errno;
+	fork_parent(); /* the child never returns here */
+	errno = saved;
+	return r;
 }
 
 __attribute__((constructor)) static void fork_init(void)

@@ -4,12 +4,14 @@
  */
 #undef _FORTIFY_SOURCE /* we define read() and recv() themselves, not their inline checkers */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "hooks.h"
+#include "log.h"
 #include "rules.h"
 
 /* Flags we honour on TLS sockets; MSG_OOB has no meaning inside TLS. */
@@ -168,6 +170,55 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	TLS_OR_REAL(fd, REAL(writev)(fd, iov, cnt), tls_writev(s_, fd, iov, cnt, 0));
 }
 
+/* preadv2/pwritev2 at offset -1 read and write at the current position,
+ * which on a socket is readv/writev (RWF_NOWAIT: MSG_DONTWAIT, the other
+ * flags mean nothing to a socket); any other offset is ESPIPE there, and
+ * an unknown flag EOPNOTSUPP, as the kernel answers. */
+#define RWF_KNOWN (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND)
+
+static int rwf_to_msg(off_t off, int rwf)
+{
+	if (rwf & ~RWF_KNOWN) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (off != -1) {
+		errno = ESPIPE;
+		return -1;
+	}
+	return rwf & RWF_NOWAIT ? MSG_DONTWAIT : 0;
+}
+
+SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int rwf)
+{
+	sconn *s = fdtab_acquire(fd);
+	if (!s)
+		return REAL(preadv2)(fd, iov, cnt, off, rwf);
+	int flags = rwf_to_msg(off, rwf);
+	ssize_t r = flags < 0 ? -1 : tls_readv(s, fd, iov, cnt, flags);
+	shim_unref(s);
+	return r;
+}
+
+SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int rwf)
+{
+	sconn *s = fdtab_acquire(fd);
+	if (!s)
+		return REAL(pwritev2)(fd, iov, cnt, off, rwf);
+	int flags = rwf_to_msg(off, rwf);
+	ssize_t r = flags < 0 ? -1 : tls_writev(s, fd, iov, cnt, flags);
+	shim_unref(s);
+	return r;
+}
+
+/* _FILE_OFFSET_BITS=64 names; off_t is 64 bits already on LP64. */
+#if __SIZEOF_LONG__ == 8
+SHIM_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off_t off, int rwf)
+	__attribute__((alias("preadv2")));
+SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int rwf)
+	__attribute__((alias("pwritev2")));
+#endif
+
 static ssize_t tls_recvmsg(sconn *s, int fd, struct msghdr *msg, int flags)
 {
 	ssize_t r = tls_readv(s, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
@@ -195,8 +246,14 @@ static bool passes_tls_socket(const struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, fds + i, sizeof fd);
-			if (fdtab_get(fd))
+			if (fdtab_get(fd)) {
+				shim_log(SHIM_LOG_WARN,
+					 "passing TLS connection fd %d over SCM_RIGHTS refused "
+					 "(EPERM): "
+					 "the receiving process would not have its keys",
+					 fd);
 				return true;
+			}
 		}
 	}
 	return false;
@@ -251,11 +308,27 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 
 /* sendmmsg/recvmmsg: on a TLS socket, one message after another through
  * sendmsg/recvmsg (TCP has no message boundaries to keep); stops at the
- * first message that does not go through whole, as the kernel does. */
+ * first message that does not go through whole, as the kernel does.
+ * On any socket a message passing a TLS socket in SCM_RIGHTS is refused as
+ * sendmsg refuses it: the messages before it go, and the call returns
+ * their count (-1 with EPERM when it is the first), as the kernel reports
+ * an error on message i > 0. */
 SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	if (!fdtab_get(fd))
+	if (!fdtab_get(fd)) {
+		/* the kernel sends at most UIO_MAXIOV of them */
+		unsigned int lim = n < UIO_MAXIOV ? n : UIO_MAXIOV, ok = 0;
+		while (ok < lim && v && !passes_tls_socket(&v[ok].msg_hdr))
+			ok++;
+		if (ok < lim && v) {
+			if (ok == 0) {
+				errno = EPERM;
+				return -1;
+			}
+			n = ok;
+		}
 		return REAL(sendmmsg)(fd, v, n, flags);
+	}
 	unsigned int i = 0;
 	for (; i < n; i++) {
 		ssize_t r = sendmsg(fd, &v[i].msg_hdr, flags);

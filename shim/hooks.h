@@ -43,6 +43,11 @@ int shim_ownfd_refused(int fd);
  * it: drop it silently. Cheap when ${fd} is not registered. */
 void shim_fd_forget(int fd);
 
+/* shim_fd_fresh(fd): ${fd} (when >= 0) was just made by a call that creates
+ * descriptors: shim_fd_forget it, and give 0..2 their original standard
+ * stream back. Returns ${fd}. */
+int shim_fd_fresh(int fd);
+
 /* glibc's _FORTIFY_SOURCE entry points have no public prototypes. */
 #include <poll.h>
 #include <signal.h>

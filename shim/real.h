@@ -18,6 +18,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* posix_spawn_file_actions_t, short enough for the table below. */
+typedef posix_spawn_file_actions_t shim_fa;
+
 /* X(return type, name, parameter list) for every function we hook. */
 #define SHIM_REAL_FUNCTIONS(X)                                                                   \
 	X(int, connect, (int, const struct sockaddr *, socklen_t))                               \
@@ -95,7 +98,21 @@
 	X(int, close_range, (unsigned int, unsigned int, int))                                   \
 	X(void, closefrom, (int))                                                                \
 	X(int, fclose, (FILE *))                                                                 \
-	X(FILE *, fdopen, (int, const char *))
+	X(FILE *, fdopen, (int, const char *))                                                   \
+	X(ssize_t, preadv2, (int, const struct iovec *, int, off_t, int))                        \
+	X(ssize_t, pwritev2, (int, const struct iovec *, int, off_t, int))                       \
+	X(int, execveat, (int, const char *, char *const[], char *const[], int))                 \
+	X(int, fexecve, (int, char *const[], char *const[]))                                     \
+	X(int, clone, (int (*)(void *), void *, int, void *, ...))                               \
+	X(int, posix_spawn_file_actions_init, (shim_fa *))                                       \
+	X(int, posix_spawn_file_actions_destroy, (shim_fa *))                                    \
+	X(int, posix_spawn_file_actions_addclose, (shim_fa *, int))                              \
+	X(int, posix_spawn_file_actions_adddup2, (shim_fa *, int, int))                          \
+	X(int, posix_spawn_file_actions_addopen, (shim_fa *, int, const char *, int, mode_t))    \
+	X(int, posix_spawn_file_actions_addchdir_np, (shim_fa *, const char *))                  \
+	X(int, posix_spawn_file_actions_addfchdir_np, (shim_fa *, int))                          \
+	X(int, posix_spawn_file_actions_addclosefrom_np, (shim_fa *, int))                       \
+	X(int, posix_spawn_file_actions_addtcsetpgrp_np, (shim_fa *, int))
 
 #define SHIM_REAL_DECLARE(ret, name, params) ret(*name) params;
 struct shim_real {
