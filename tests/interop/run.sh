@@ -21,7 +21,8 @@ cases=(
 	ossl-srv-untrusted ossl-srv-wrong-name ossl-srv-tls13-only ossl-srv-reneg
 	ossl-cli-default ossl-cli-rsa-aes256 ossl-cli-chacha20 ossl-cli-p384
 	ossl-cli-ed25519 ossl-cli-rsakx ossl-cli-mtls ossl-cli-mtls-nocert
-	ossl-cli-resume ossl-cli-tls13-only
+	ossl-cli-resume ossl-cli-tls13-only ossl-cli-ecdsa-sha512 ossl-cli-rsa-sha512
+	ossl-cli-rsapss-sha512 ossl-cli-mtls-sha512
 	gnutls-srv-ecdsa gnutls-srv-rsa gnutls-srv-chacha20 gnutls-srv-resume
 	gnutls-srv-mtls
 	gnutls-cli-ecdsa gnutls-cli-rsa-aes256 gnutls-cli-ed25519 gnutls-cli-resume
@@ -366,6 +367,31 @@ ossl-cli-ed25519)
 ossl-cli-rsakx)
 	ossl_cli $rsa AES256-GCM-SHA384 "--ciphers AES256-GCM-SHA384" \
 		"-tls1_2 -cipher AES256-GCM-SHA384"
+	;;
+ossl-cli-ecdsa-sha512)
+	# Only (SHA-512, ECDSA) offered to a P-256 server: TLS 1.2 takes any
+	# offered hash with the key (RFC 5246 §7.4.1.4.1, RFC 8422 §5.1.1).
+	ossl_cli $p256 "" "" "-tls1_2 -sigalgs ECDSA+SHA512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: ECDSA$"
+	has drv.log "established .*sigscheme=0x0000 " # no client certificate
+	;;
+ossl-cli-rsa-sha512)
+	ossl_cli $rsa "" "" "-tls1_2 -sigalgs RSA+SHA512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: RSA$"
+	;;
+ossl-cli-rsapss-sha512)
+	ossl_cli $rsa "" "" "-tls1_2 -sigalgs rsa_pss_rsae_sha512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: RSA-PSS$"
+	;;
+ossl-cli-mtls-sha512)
+	# Our server asks with every scheme; the client signs its
+	# CertificateVerify with the only one it allows itself.
+	ossl_cli $p256 "" "--ca $pki/ca.crt --verify require" \
+		"-tls1_2 -client_sigalgs ECDSA+SHA512 -cert $pki/client-p256.crt -key $pki/client-p256.key"
+	has drv.log "established .*sigscheme=0x0603 .*peer_verified=yes"
 	;;
 ossl-cli-mtls)
 	ossl_cli $p256 "" "--ca $pki/ca.crt --verify require" \
