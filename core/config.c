@@ -202,6 +202,11 @@ void tls_config_set_tickets(tls_config *cfg, bool on)
 	}
 }
 
+void tls_config_set_legacy_peers(tls_config *cfg, bool on)
+{
+	cfg->legacy_peers = on;
+}
+
 void tls_config_share_tickets(tls_config *cfg, tls_config *from)
 {
 	if (cfg->role != TLS_ROLE_SERVER || from->role != TLS_ROLE_SERVER || !cfg->tickets ||

@@ -259,17 +259,57 @@ int tls_hs_set_master(tls_conn *c, uint8_t *pms, size_t len)
 {
 	tls_hs *hs = c->hs;
 	uint8_t session_hash[TLS_MAX_HASH_LEN];
-	size_t shlen = tls_hs_transcript_hash(c, session_hash);
-	int r = (shlen == 0 || tls_master_secret_ems(c->suite->hash, pms, len, session_hash, shlen,
-						     hs->master) < 0)
-			? -1
-			: 0;
+	size_t shlen = 0;
+	int r;
+
+	if (hs->peer_ems) {
+		shlen = tls_hs_transcript_hash(c, session_hash);
+		r = (shlen == 0 || tls_master_secret_ems(c->suite->hash, pms, len, session_hash,
+							 shlen, hs->master) < 0)
+			    ? -1
+			    : 0;
+	} else {
+		/* A legacy peer (legacy_peers = yes): RFC 5246 §8.1,
+		 * PRF(pms, "master secret", client_random + server_random). */
+		r = tls_prf(c->suite->hash, pms, len, "master secret", hs->client_random,
+			    TLS_RANDOM_LEN, hs->server_random, TLS_RANDOM_LEN, hs->master,
+			    TLS_MASTER_SECRET_LEN);
+	}
 	sodium_memzero(pms, len);
 	sodium_memzero(session_hash, sizeof session_hash);
 	if (r < 0)
 		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 				"master secret derivation failed");
 	hs->have_master = true;
+	return 0;
+}
+
+bool tls_hs_legacy(const tls_hs *hs)
+{
+	return !hs->peer_ems || !hs->peer_reneg;
+}
+
+int tls_hs_require_modern(tls_conn *c)
+{
+	const tls_hs *hs = c->hs;
+	const char *peer = c->role == TLS_ROLE_CLIENT ? "server" : "client";
+
+	if (c->cfg->legacy_peers)
+		return 0;
+	/* RFC 7627 §5.3 lets a party refuse peers without EMS, and without
+	 * it the master secret is not bound to the handshake (the triple
+	 * handshake attack); RFC 5746 §4.1/§4.3 likewise for peers without
+	 * renegotiation_info. INTERFACE.md requires both by default. */
+	if (!hs->peer_ems)
+		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				"%s does not support extended master secret (RFC 7627), which we "
+				"require (legacy_peers = yes accepts it)",
+				peer);
+	if (!hs->peer_reneg)
+		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				"%s does not support secure renegotiation (renegotiation_info, "
+				"RFC 5746), which we require (legacy_peers = yes accepts it)",
+				peer);
 	return 0;
 }
 
@@ -417,6 +457,8 @@ static void finish(tls_conn *c)
 	tls_hs *hs = c->hs;
 	c->established = true;
 	c->empty_records = 0;
+	c->ems = hs->peer_ems;
+	c->secure_reneg = hs->peer_reneg;
 	if (c->trace) {
 		const tls_group *g = c->resumed ? NULL : tls_group_by_id(c->group);
 		tls_trace(c, "handshake complete: %s%s%s, %s", c->suite->name, g ? " " : "",
@@ -424,6 +466,13 @@ static void finish(tls_conn *c)
 	}
 	if (c->role != TLS_ROLE_CLIENT)
 		return;
+	/* A legacy server's session is never resumed (RFC 7627 §5.4): a
+	 * ticket it sent is dropped with the handshake. */
+	if (tls_hs_legacy(hs)) {
+		tls_session_unref(c->session);
+		c->session = NULL;
+		return;
+	}
 	/* The client keeps what it needs to resume: a fresh ticket makes a new
 	 * session; a resumed session without a new ticket stays as it was. */
 	if (hs->new_ticket && hs->new_ticket_len > 0) {

@@ -566,18 +566,19 @@ int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)
 	ENSURE(tls_cur_done(body), c, TLS_ALERT_DECODE_ERROR,
 	       "ClientHello has trailing bytes after its extensions");
 
-	if (!hs->peer_ems)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"client does not support extended master secret (RFC 7627), "
-				"which we require");
+	TRY(tls_hs_require_modern(c));
 
-	if (resume(c, &o))
+	/* A legacy client (legacy_peers = yes) is never resumed nor ticketed
+	 * (RFC 7627 §5.3, §5.4). */
+	bool legacy = tls_hs_legacy(hs);
+	if (!legacy && resume(c, &o))
 		return 0; /* ServerHello echoes the client's session id */
 
 	TRY(choose(c, &o));
 	hs->shape = TLS_SHAPE_FULL;
 	hs->session_id_len = 0; /* full handshakes get no session id: tickets only */
-	hs->send_ticket = cfg->tickets && cfg->ticket_keys != NULL && hs->peer_ticket_ext;
+	hs->send_ticket =
+		!legacy && cfg->tickets && cfg->ticket_keys != NULL && hs->peer_ticket_ext;
 	hs->cert_requested = cfg->verify != TLS_VERIFY_NONE;
 	return 0;
 }

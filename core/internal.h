@@ -49,6 +49,7 @@ struct tls_config {
 	uint16_t groups[TLS_MAX_GROUPS]; /* preference order */
 	size_t ngroups;
 	bool tickets;
+	bool legacy_peers;            /* tls_config_set_legacy_peers */
 	tls_ticket_keys *ticket_keys; /* server with tickets: made by tls_config_new */
 	uint64_t (*now)(void *arg);
 	void *now_arg;
@@ -169,6 +170,7 @@ struct tls_conn {
 	uint16_t group;
 	uint16_t peer_sigscheme;
 	bool resumed;
+	bool ems, secure_reneg; /* what the peer supported (legacy_peers) */
 	bool peer_cert, peer_verified;
 	char peer_subject[256];
 	char server_name[256]; /* client: expected name and SNI; server: SNI received */

@@ -80,6 +80,13 @@ int tls_config_set_groups(tls_config *cfg, const char *list, char *err, size_t e
 /* tls_config_set_tickets(cfg, on): server: issue and accept session tickets
  * (default on); client: offer session tickets (default on). */
 void tls_config_set_tickets(tls_config *cfg, bool on);
+/* tls_config_set_legacy_peers(cfg, on): accept a TLS 1.2 peer without the
+ * extended master secret (RFC 7627) or without renegotiation_info / the
+ * SCSV (RFC 5746); default off: such a peer gets handshake_failure. Without
+ * EMS the master secret is the RFC 5246 §8.1 PRF over the randoms. A legacy
+ * connection is never resumed and never gets or keeps a ticket (RFC 7627
+ * §5.3, §5.4); tls_info says what it lacked. */
+void tls_config_set_legacy_peers(tls_config *cfg, bool on);
 /* tls_config_share_tickets(cfg, from): server: ${cfg} seals and opens
  * session tickets with ${from}'s key ring, shared from now on, so tickets
  * issued under ${from} still resume under ${cfg} (a rule rebuilt because
@@ -226,7 +233,8 @@ typedef struct tls_info {
 	const char *group_name;
 	uint16_t sigscheme; /* peer's handshake signature (0 if none) */
 	bool resumed;
-	bool ems;
+	bool ems;                 /* extended master secret (RFC 7627) */
+	bool secure_reneg;        /* the peer sent renegotiation_info or the SCSV (RFC 5746) */
 	bool peer_cert;           /* the peer presented a certificate */
 	bool peer_verified;       /* ... and it was verified (chain or pin) */
 	const char *peer_subject; /* "" when none */
