@@ -452,6 +452,29 @@ static int send_message(tls_conn *c, const struct hs_step *s)
 	return 0;
 }
 
+/* keep_peer(c, s): the peer identity a client session keeps: the leaf's
+ * SPKI and notAfter from this handshake's Certificate, or, resumed (no
+ * certificate sent), those of the session it resumed. 0 or -1. */
+static int keep_peer(tls_conn *c, tls_session *s)
+{
+	tls_hs *hs = c->hs;
+	int64_t not_after = 0;
+
+	if (c->resumed) {
+		if (!hs->resume)
+			return -1;
+		memcpy(s->peer_spki, hs->resume->peer_spki, sizeof s->peer_spki);
+		s->not_after = hs->resume->not_after;
+		return 0;
+	}
+	X509 *leaf = sk_X509_num(hs->peer_chain) > 0 ? sk_X509_value(hs->peer_chain, 0) : NULL;
+	if (!leaf || tls_spki_sha256(leaf, s->peer_spki) != 0 ||
+	    tls_conn_peer_validity(c, NULL, &not_after) != 0 || not_after <= 0)
+		return -1;
+	s->not_after = (uint64_t)not_after;
+	return 0;
+}
+
 static void finish(tls_conn *c)
 {
 	tls_hs *hs = c->hs;
@@ -479,14 +502,22 @@ static void finish(tls_conn *c)
 		tls_session *s = tls_session_new();
 		if (!s)
 			return;
+		if (keep_peer(c, s) < 0) {
+			tls_session_unref(s);
+			tls_session_unref(c->session);
+			c->session = NULL;
+			return;
+		}
 		s->suite = c->suite->id;
 		s->ems = true;
 		memcpy(s->master, hs->master, TLS_MASTER_SECRET_LEN);
 		memcpy(s->server_name, c->server_name, sizeof s->server_name);
+		memcpy(s->peer_ip, c->peer_ip, sizeof s->peer_ip);
+		tls_config_auth_id(c->cfg, s->config_id);
 		s->has_peer = c->peer_verified;
 		memcpy(s->peer_subject, c->peer_subject, sizeof s->peer_subject);
 		s->created = tls_now(c);
-		s->lifetime = hs->new_ticket_lifetime;
+		s->lifetime = hs->new_ticket_lifetime; /* RFC 5077 §3.3 hint */
 		s->ticket = hs->new_ticket;
 		s->ticket_len = hs->new_ticket_len;
 		hs->new_ticket = NULL;

@@ -45,16 +45,33 @@ static bool listed(const uint16_t *ids, size_t n, uint16_t id)
 	return false;
 }
 
+/* pinned(cfg, spki): ${spki} is one of ${cfg}'s pins. */
+static bool pinned(const tls_config *cfg, const uint8_t spki[32])
+{
+	for (size_t i = 0; i < cfg->npins; i++)
+		if (sodium_memcmp(cfg->pins[i], spki, 32) == 0)
+			return true;
+	return false;
+}
+
 /* may_offer(c, s): whether to offer to resume ${s}: only a session that
- * can resume here (ticket, EMS, same server name, a suite we still offer),
- * so a resumed connection is never weaker than the one that made it. */
+ * can resume here (tls_session_resumable: same config, name, within its
+ * lifetime and its certificate's; a suite we still offer), and whose
+ * stored peer identity our config would accept now (verified when we
+ * verify, its SPKI among our pins), so a resumed connection is never
+ * weaker than a full handshake would be. */
 static bool may_offer(const tls_conn *c, const tls_session *s)
 {
 	const tls_config *cfg = c->cfg;
+	uint8_t id[32];
 
-	return s != NULL && cfg->tickets && s->ticket != NULL && s->ticket_len > 0 && s->ems &&
-	       strncmp(s->server_name, c->server_name, sizeof c->server_name) == 0 &&
-	       listed(cfg->suites, cfg->nsuites, s->suite);
+	if (s == NULL || !cfg->tickets)
+		return false;
+	tls_config_auth_id(cfg, id);
+	return tls_session_resumable(s, id, c->server_name, c->peer_ip, tls_now(c)) &&
+	       listed(cfg->suites, cfg->nsuites, s->suite) &&
+	       (cfg->verify == TLS_VERIFY_NONE || s->has_peer) &&
+	       (cfg->npins == 0 || (s->has_peer && pinned(cfg, s->peer_spki)));
 }
 
 static size_t ext_open(tls_wbuf *w, uint16_t type)

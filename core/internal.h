@@ -42,6 +42,7 @@ struct tls_config {
 	bool has_key;
 	tls_privkey key;
 	X509_STORE *store; /* NULL: none configured */
+	uint8_t ca_id[32]; /* hash of the CA bundle's text, or of "system" (zero: none) */
 	uint8_t pins[TLS_MAX_PINS][32];
 	size_t npins;
 	uint16_t suites[TLS_MAX_SUITES]; /* preference order */
@@ -187,6 +188,11 @@ struct tls_conn {
 	void *trace_arg;
 	bool trace_hold;
 };
+
+/* tls_config_auth_id(cfg, out): a digest of what authenticates the peer
+ * under ${cfg} (verify mode, CA store identity, pins); a client session
+ * carries its config's and resumes only under an equal one (config.c). */
+void tls_config_auth_id(const tls_config *cfg, uint8_t out[32]);
 
 /* ---- helpers shared across core/ (defined in engine.c) ---------------- */
 

@@ -22,11 +22,11 @@
 #define TICKET_NONCE_LEN 12
 #define TICKET_TAG_LEN   16
 #define TICKET_OVERHEAD  (TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN)
-#define TICKET_VERSION   1
+#define TICKET_VERSION   2    /* 2: not_after added */
 #define TICKET_SKEW      60u  /* seconds a ticket may come from the future */
 #define TICKET_SUBJECT   255u /* longest peer_subject stored */
 /* Largest encoded state: every fixed field plus both strings at full length. */
-#define TICKET_STATE_MAX (1 + 2 + 1 + 48 + 1 + 255 + 1 + 32 + 2 + TICKET_SUBJECT + 8 + 4)
+#define TICKET_STATE_MAX (1 + 2 + 1 + 48 + 1 + 255 + 1 + 32 + 2 + TICKET_SUBJECT + 8 + 4 + 8)
 
 struct ticket_key {
 	uint8_t name[TICKET_NAME_LEN];
@@ -82,6 +82,29 @@ void tls_session_unref(tls_session *s)
 	sodium_free(s->master); /* wipes */
 	sodium_memzero(s, sizeof(*s));
 	free(s);
+}
+
+bool tls_session_resumable(const tls_session *s, const uint8_t config_id[32],
+			   const char *server_name, const char *peer_ip, uint64_t now)
+{
+	uint64_t limit;
+
+	if (s == NULL || s->ticket == NULL || s->ticket_len == 0 || !s->ems || s->master == NULL)
+		return false;
+	/* Made under another CA, pin set or verify mode: a session made with
+	 * verify_peer = none must never stand in for a verified one. */
+	if (sodium_memcmp(s->config_id, config_id, sizeof(s->config_id)) != 0)
+		return false;
+	if (strncmp(s->server_name, server_name, sizeof(s->server_name)) != 0)
+		return false;
+	if (server_name[0] == '\0' && strncmp(s->peer_ip, peer_ip, sizeof(s->peer_ip)) != 0)
+		return false;
+	limit = s->lifetime == 0 ? TLS_SESSION_DEFAULT_LIFETIME : s->lifetime;
+	if (limit > TLS_SESSION_MAX_LIFETIME)
+		limit = TLS_SESSION_MAX_LIFETIME;
+	if (now < s->created || now - s->created >= limit)
+		return false;
+	return s->not_after == 0 || now <= s->not_after;
 }
 
 /* new_key(k, now): a fresh random key born at ${now}. */
@@ -162,7 +185,7 @@ static void encode(tls_wbuf *w, const tls_session *s, size_t room)
 	size_t sn = strnlen(s->server_name, sizeof(s->server_name));
 	size_t full = strnlen(s->peer_subject, sizeof(s->peer_subject));
 	size_t subj = full;
-	size_t fixed = 1 + 2 + 1 + 48 + 1 + sn + 1 + 32 + 2 + 8 + 4;
+	size_t fixed = 1 + 2 + 1 + 48 + 1 + sn + 1 + 32 + 2 + 8 + 4 + 8;
 
 	if (sn > 255) {
 		w->bad = true; /* not a C string: never cut a name silently */
@@ -188,6 +211,7 @@ static void encode(tls_wbuf *w, const tls_session *s, size_t room)
 	tls_wbuf_bytes(w, s->peer_subject, subj);
 	tls_wbuf_u64(w, s->created);
 	tls_wbuf_u32(w, s->lifetime);
+	tls_wbuf_u64(w, s->not_after);
 }
 
 /* gcm(enc, key, nonce, aad, in, n, out, tag): AES-256-GCM over ${n} bytes;
@@ -326,7 +350,11 @@ static tls_session *decode(const uint8_t *pt, size_t n, uint64_t now)
 	string(&c, 2, s->peer_subject, TICKET_SUBJECT + 1);
 	s->created = tls_cur_u64(&c);
 	s->lifetime = tls_cur_u32(&c);
+	s->not_after = tls_cur_u64(&c);
 	if (!tls_cur_done(&c))
+		goto fail;
+	/* The client certificate it vouches for has expired. */
+	if (s->not_after != 0 && now > s->not_after)
 		goto fail;
 	/* RFC 5077 §4: the server checks the ticket's age itself; the client's
 	 * lifetime hint is advisory only. */

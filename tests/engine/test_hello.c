@@ -877,6 +877,10 @@ static void test_resumption(void)
 	tls_session *sess = make_session(s, suite, "example.test");
 	run r;
 
+	/* As this client config would have made it: verified server. */
+	tls_config_auth_id(c, sess->config_id);
+	sess->has_peer = true;
+
 	/* Resumed: both sides switch shape and share the session's master. */
 	r.cli = conn_new(c, "example.test");
 	r.cli->session = tls_session_ref(sess);
