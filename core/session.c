@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "cursor.h"
+#include "tls.h"
 
 #define TICKET_NAME_LEN  16
 #define TICKET_NONCE_LEN 12
@@ -41,8 +42,15 @@ struct tls_ticket_keys {
 	int refs; /* atomic: configs sharing the ring (tls_config_share_tickets) */
 	pthread_mutex_t lock;
 	uint32_t period;
-	struct ticket_key *k; /* [KEY_CURRENT], [KEY_PREVIOUS]; sodium_malloc */
+	struct ticket_key *k;         /* [KEY_CURRENT], [KEY_PREVIOUS]; sodium_malloc */
+	tls_ticket_keys *prev, *next; /* in the list of rings (under rings_lock) */
 };
+
+/* Every live ring, so that fork can take all their locks (tls.h "fork").
+ * Lock order: rings_lock, then a ring's lock; nothing takes rings_lock
+ * while holding a ring's lock. */
+static pthread_mutex_t rings_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ticket_keys *rings;
 
 tls_session *tls_session_new(void)
 {
@@ -134,6 +142,12 @@ tls_ticket_keys *tls_ticket_keys_new(uint32_t period, uint64_t now)
 	r->refs = 1;
 	r->period = period;
 	new_key(&r->k[KEY_CURRENT], now);
+	pthread_mutex_lock(&rings_lock);
+	r->next = rings;
+	if (rings)
+		rings->prev = r;
+	rings = r;
+	pthread_mutex_unlock(&rings_lock);
 	return r;
 fail:
 	sodium_free(r->k);
@@ -151,9 +165,42 @@ void tls_ticket_keys_free(tls_ticket_keys *r)
 {
 	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	pthread_mutex_lock(&rings_lock);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		rings = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	pthread_mutex_unlock(&rings_lock);
 	pthread_mutex_destroy(&r->lock);
 	sodium_free(r->k); /* wipes */
 	free(r);
+}
+
+void tls_ticket_keys_atfork_prepare(void)
+{
+	pthread_mutex_lock(&rings_lock);
+	for (tls_ticket_keys *r = rings; r; r = r->next)
+		pthread_mutex_lock(&r->lock);
+}
+
+/* release(): undo tls_ticket_keys_atfork_prepare, in either process. */
+static void release(void)
+{
+	for (tls_ticket_keys *r = rings; r; r = r->next)
+		pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&rings_lock);
+}
+
+void tls_ticket_keys_atfork_parent(void)
+{
+	release();
+}
+
+void tls_ticket_keys_atfork_child(void)
+{
+	release();
 }
 
 uint32_t tls_ticket_keys_period(const tls_ticket_keys *r)

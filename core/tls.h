@@ -245,6 +245,27 @@ typedef struct tls_info {
  * until tls_conn_free. Returns -1 before the handshake completed. */
 int tls_conn_info(const tls_conn *c, tls_info *info);
 
+/* ---- fork --------------------------------------------------------------- */
+
+/* The engine's only locks that outlive a call are those of the servers'
+ * ticket key rings (tls.h "Threads"). A fork() while another thread holds
+ * one would leave it locked for ever in the child, which would then hang
+ * at its next session ticket. A process that may fork while engine calls
+ * run in other threads calls these around fork(), as pthread_atfork
+ * handlers do (the shim does so from its own):
+ *
+ * tls_ticket_keys_atfork_prepare(): before fork(): waits for and takes
+ * every ring's lock (and the lock of the list of rings), so that no ring
+ * is mid-rotation when the address space is copied.
+ * tls_ticket_keys_atfork_parent() / _child(): after fork(), in the parent
+ * and in the child: release them all (the child's only thread is the one
+ * that took them). Allocation-free; the child's is async-signal-safe in
+ * effect (it only unlocks mutexes its thread holds). Each prepare must be
+ * followed by exactly one parent or child call in each process. */
+void tls_ticket_keys_atfork_prepare(void);
+void tls_ticket_keys_atfork_parent(void);
+void tls_ticket_keys_atfork_child(void);
+
 /* tls_alert_name(alert): "handshake_failure", ... ("unknown" otherwise). */
 const char *tls_alert_name(uint8_t alert);
 
