@@ -27,6 +27,8 @@ cases=(
 	gnutls-srv-mtls
 	gnutls-cli-ecdsa gnutls-cli-rsa-aes256 gnutls-cli-ed25519 gnutls-cli-resume
 	gnutls-cli-mtls
+	gnutls-cli-legacy-no-ems gnutls-cli-legacy-no-reneg gnutls-cli-no-ems-refused
+	gnutls-srv-legacy-no-ems gnutls-srv-no-ems-refused gnutls-srv-no-reneg-refused
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -486,6 +488,57 @@ gnutls-cli-mtls)
 		"--ca $pki/ca.crt --verify require" \
 		"--x509certfile $pki/client-p256.crt --x509keyfile $pki/client-p256.key"
 	has drv.log "peer_verified=yes .*interop client p256"
+	;;
+gnutls-cli-legacy-no-ems)
+	# A client without the extended master secret (GnuTLS calls it the
+	# session hash): with --legacy-peers both sides use the RFC 5246 §8.1
+	# master secret, and 1 MiB each way proves they agree on it.
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" "--legacy-peers" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-128-GCM:%NO_SESSION_HASH"
+	has drv.log "established .* ems=no secure_reneg=yes "
+	;;
+gnutls-cli-legacy-no-reneg)
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" "--legacy-peers" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-128-GCM:%DISABLE_SAFE_RENEGOTIATION"
+	has drv.log "established .* ems=yes secure_reneg=no "
+	;;
+gnutls-cli-no-ems-refused)
+	# The default: such a client is refused with handshake_failure.
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" \
+		--expect-fail NEGOTIATION:handshake_failure
+	rc=0
+	timeout $T gnutls-cli --x509cafile "$pki/ca.crt" -p "$port" --sni-hostname localhost \
+		--priority "NORMAL:%NO_SESSION_HASH" 127.0.0.1 </dev/null >"$w/cli.log" 2>&1 || rc=$?
+	wait_drv
+	[ "$rc" != 0 ] || fail "gnutls-cli without EMS got in"
+	has drv.log "reason=\"client does not support extended master secret \(RFC 7627\)"
+	;;
+gnutls-srv-legacy-no-ems)
+	gnutls_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 AES-128-GCM \
+		"--ciphers ECDHE-ECDSA-AES128-GCM-SHA256 --legacy-peers" \
+		"--priority NORMAL:%NO_SESSION_HASH"
+	has drv.log "established .* ems=no secure_reneg=yes "
+	;;
+gnutls-srv-no-ems-refused | gnutls-srv-no-reneg-refused)
+	# A client rule refuses a server without EMS or renegotiation_info
+	# (RFC 7627, RFC 5746) unless legacy_peers.
+	if [ "$name" = gnutls-srv-no-ems-refused ]; then
+		prio=NORMAL:%NO_SESSION_HASH words="extended master secret \(RFC 7627\)"
+	else
+		prio=NORMAL:%DISABLE_SAFE_RENEGOTIATION
+		words="secure renegotiation \(renegotiation_info, RFC 5746\)"
+	fi
+	free_port
+	feed /dev/null
+	bg srv.log srv-err.log gnutls-serv --echo -p "$port" --x509certfile "$pki/$p256.crt" \
+		--x509keyfile "$pki/$p256.key" --priority "$prio"
+	wait_listen "$port"
+	timeout $T "$drv" client --connect "127.0.0.1:$port" --name localhost --ca "$pki/ca.crt" \
+		--send 100 --expect-fail NEGOTIATION:handshake_failure 2>"$w/drv.log" ||
+		fail "tlsdrv client did not fail as expected"
+	has drv.log "reason=\"server does not support $words"
 	;;
 *)
 	fail "unknown case (see run.sh --list)"
