@@ -164,5 +164,6 @@ testssl-default-refuses)
 	scan -f
 	judge default
 	has srv.log "warn: rule in: .*handshake refused: client does not support extended master secret"
+	has srv.log "handshake refused: .* -- .*legacy_peers = yes in the rule accepts such peers"
 	;;
 esac
