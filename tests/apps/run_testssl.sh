@@ -27,9 +27,15 @@
 # testssl-default-refuses: the same server without legacy_peers: testssl's
 # own ClientHellos lack the extended master secret, so they are refused
 # (logged) and it reports no forward secrecy: the default the knob relaxes.
+#
+# legacy-peer-log: testssl's probes never finish a handshake without EMS,
+# so a stock gnutls-cli with the session hash (EMS) or safe renegotiation
+# switched off talks to a wrapped socat echo server under legacy_peers =
+# yes: the data echoes, and the connection's info line and a warn line say
+# what the peer lacked.
 set -euo pipefail
 
-cases=(testssl-legacy-peers testssl-default-refuses)
+cases=(testssl-legacy-peers testssl-default-refuses legacy-peer-log)
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
 	exit 0
@@ -158,6 +164,30 @@ testssl-legacy-peers)
 	# missing extension.
 	has srv.log "info: rule in: .* TLSv1\.2 ECDHE-ECDSA-"
 	hasnt srv.log "does not support (extended master secret|secure renegotiation)"
+	;;
+legacy-peer-log)
+	command -v gnutls-cli >/dev/null || fail "gnutls-cli is not installed (scripts/deps)"
+	free_port
+	printf '[global]\nlog = info\n[in]\nrole = server\nport = %s\ncert = %s\nkey = %s\nlegacy_peers = yes\n' \
+		"$port" "$w/leaf.crt" "$w/leaf.key" >"$w/policy.ini"
+	bg_log_stdout=1 bg srv.log "$tlshim" -c "$w/policy.ini" -- \
+		socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork EXEC:cat
+	wait_listen "$port"
+	for what in NO_SESSION_HASH DISABLE_SAFE_RENEGOTIATION; do
+		echo "legacy peer $what" >"$w/in-$what"
+		rc=0
+		# gnutls-cli quits at end of input; give the echo time to come back.
+		{ cat "$w/in-$what"; sleep 1; } | timeout 20 gnutls-cli --x509cafile "$pki/ca.crt" \
+			-p "$port" --sni-hostname localhost --priority "NORMAL:%$what" 127.0.0.1 \
+			>"$w/out-$what.log" 2>&1 || rc=$?
+		[ "$rc" = 0 ] || fail "gnutls-cli with %$what exited $rc"
+		has "out-$what.log" "^legacy peer $what$"
+	done
+	sleep 0.2
+	has srv.log "info: rule in: server .* TLSv1\.2 ECDHE-ECDSA-.* new in [0-9.]+ ms, legacy peer: no extended master secret$"
+	has srv.log "info: rule in: server .* TLSv1\.2 ECDHE-ECDSA-.* new in [0-9.]+ ms, legacy peer: no renegotiation_info$"
+	has srv.log "warn: rule in: server .*: legacy peer: no extended master secret \(RFC 7627, RFC 5746\); accepted because of legacy_peers = yes"
+	has srv.log "warn: rule in: server .*: legacy peer: no renegotiation_info \(RFC 7627, RFC 5746\); accepted"
 	;;
 testssl-default-refuses)
 	serve no
