@@ -199,6 +199,10 @@ static int values(struct ctx *c, struct sec *s, tlsp_rule *r)
 	if (good(s, TLSP_K_SESSION_TICKETS) &&
 	    (i = keyword(c, s, TLSP_K_SESSION_TICKETS, yesno, "yes or no")) >= 0)
 		r->session_tickets = i == 1;
+	/* Default no (INTERFACE.md): EMS and renegotiation_info required. */
+	if (good(s, TLSP_K_LEGACY_PEERS) &&
+	    (i = keyword(c, s, TLSP_K_LEGACY_PEERS, yesno, "yes or no")) >= 0)
+		r->legacy_peers = i == 1;
 
 	if (good(s, TLSP_K_SERVER_NAME)) {
 		if (tlsp_check_server_name(s->v[TLSP_K_SERVER_NAME].value, why, sizeof(why)) != 0)

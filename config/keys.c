@@ -28,6 +28,7 @@ static const struct {
 	[TLSP_K_PIN] = {"pin", TLSP_SCOPE_CLIENT},
 	[TLSP_K_CIPHERS] = {"ciphers", TLSP_SCOPE_RULE},
 	[TLSP_K_GROUPS] = {"groups", TLSP_SCOPE_RULE},
+	[TLSP_K_LEGACY_PEERS] = {"legacy_peers", TLSP_SCOPE_RULE},
 };
 
 const char *tlsp_key_name(enum tlsp_key k)

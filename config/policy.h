@@ -68,6 +68,7 @@ enum tlsp_key {
 	TLSP_K_PIN,
 	TLSP_K_CIPHERS,
 	TLSP_K_GROUPS,
+	TLSP_K_LEGACY_PEERS,
 	TLSP_K_COUNT
 };
 
@@ -122,6 +123,8 @@ typedef struct tlsp_rule {
 	uint8_t pins[TLSP_MAX_PINS][32];
 	char *ciphers;              /* engine syntax, NULL = engine default */
 	char *groups;               /* engine syntax, NULL = engine default */
+	bool legacy_peers;          /* legacy_peers = yes: accept peers without EMS
+				       (RFC 7627) or renegotiation_info (RFC 5746) */
 	unsigned handshake_timeout; /* seconds; the rule's, else [global]'s */
 	/* key_line[k]: the line of key k in this rule, 0 when absent (a
 	 * default). key_line[TLSP_K_HANDSHAKE_TIMEOUT] is 0 when the value came
@@ -210,9 +213,9 @@ const tlsp_rule *tlsp_match_server(const tlsp_policy *policy, uint16_t local_por
  *
  *   global: log=L log_file=F keylog=K handshake_timeout=N
  *   NAME: role=server port=P cert=C key=K ca=A verify_peer=V plaintext=X
- *         session_tickets=T ciphers=S groups=G handshake_timeout=N
+ *         session_tickets=T ciphers=S groups=G legacy_peers=L handshake_timeout=N
  *   NAME: role=client port=P hosts=H cert=C key=K ca=A verify_peer=V
- *         server_name=N pin=P ciphers=S groups=G handshake_timeout=N
+ *         server_name=N pin=P ciphers=S groups=G legacy_peers=L handshake_timeout=N
  *
  * (each rule on ONE line; wrapped here). Keys always appear, in exactly
  * this order. Absent values print as "-"; ciphers/groups unset print as

@@ -59,9 +59,10 @@ static void print_rule(FILE *fp, const tlsp_rule *r)
 			r->plaintext_allow ? "allow" : "reject", r->session_tickets ? "yes" : "no");
 	else
 		fprintf(fp, " server_name=%s pin=%s", or_dash(r->server_name), or_dash(r->pin));
-	fprintf(fp, " ciphers=%s groups=%s handshake_timeout=%u\n",
+	fprintf(fp, " ciphers=%s groups=%s legacy_peers=%s handshake_timeout=%u\n",
 		r->ciphers != NULL ? r->ciphers : "default",
-		r->groups != NULL ? r->groups : "default", r->handshake_timeout);
+		r->groups != NULL ? r->groups : "default", r->legacy_peers ? "yes" : "no",
+		r->handshake_timeout);
 }
 
 void tlsp_print(FILE *fp, const tlsp_policy *p)

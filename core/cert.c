@@ -292,6 +292,14 @@ X509_STORE *tls_store_from_pem(const char *pem, size_t len, char *err, size_t er
 		seterr(err, errlen, "no certificate found in CA PEM");
 		goto fail;
 	}
+	/* A bundle the user named: every certificate in it is a trust anchor,
+	 * an intermediate too (as curl does), because naming a file that
+	 * holds only an intermediate is a deliberate narrowing of trust. The
+	 * system store never gets this (tls_store_system). */
+	if (X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		seterr(err, errlen, "cannot configure the CA store");
+		goto fail;
+	}
 	BIO_free(bio);
 	return store;
 fail:
@@ -303,6 +311,10 @@ fail:
 
 X509_STORE *tls_store_system(char *err, size_t errlen)
 {
+	/* No X509_V_FLAG_PARTIAL_CHAIN: system bundles carry intermediates
+	 * (some distributions' do), and with it each of them would become an
+	 * anchor on its own, beyond the reach of its root's constraints and
+	 * distrust. A chain must end in a self-signed root of the store. */
 	X509_STORE *store = X509_STORE_new();
 
 	if (store == NULL || X509_STORE_set_default_paths(store) != 1) {
@@ -414,6 +426,10 @@ static int verify_alert(int e)
 		return TLS_ALERT_CERTIFICATE_REVOKED;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	/* As OpenSSL's libssl answers a chain below its security level. */
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_MD_TOO_WEAK:
 		return TLS_ALERT_BAD_CERTIFICATE;
 	default:
 		return TLS_ALERT_CERTIFICATE_UNKNOWN;
@@ -452,9 +468,12 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 	/* The engine has no clock of its own: validity is checked at the
 	 * caller's time (sets X509_V_FLAG_USE_CHECK_TIME). */
 	X509_VERIFY_PARAM_set_time(param, (time_t)vp->now);
-	/* Every certificate the user put in the CA file is a trust anchor,
-	 * an intermediate too (as curl does). */
-	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	/* OpenSSL security level 2 (112 bits) for every certificate of the
+	 * chain and every signature but the root's own: no SHA-1 or MD5
+	 * signatures, no RSA/DSA/DH key below 2048 bits, no EC key below 224
+	 * bits. Partial chains: only for a named bundle (its store's flag,
+	 * inherited here; tls_store_from_pem). */
+	X509_VERIFY_PARAM_set_auth_level(param, 2);
 	if (expected != NULL) {
 		int ok;
 		if (is_ip_literal(expected)) {

@@ -51,9 +51,12 @@ void tls_privkey_free(tls_privkey *k);
 bool tls_privkey_matches(const tls_privkey *k, const tls_chain *ch);
 
 /* tls_store_from_pem(pem, len, err, errlen): a trust store holding every
- * certificate in the PEM bundle, or NULL with ${err} when it holds none. */
+ * certificate in the PEM bundle, each a trust anchor (intermediates too:
+ * X509_V_FLAG_PARTIAL_CHAIN), or NULL with ${err} when it holds none. */
 X509_STORE *tls_store_from_pem(const char *pem, size_t len, char *err, size_t errlen);
-/* tls_store_system(err, errlen): the operating system's default trust store. */
+/* tls_store_system(err, errlen): the operating system's default trust store
+ * (OpenSSL's default paths, SSL_CERT_FILE / SSL_CERT_DIR honoured), where
+ * only self-signed roots are anchors. */
 X509_STORE *tls_store_system(char *err, size_t errlen);
 
 /* tls_spki_sha256(cert, out): SHA-256 of the certificate's DER
@@ -78,7 +81,9 @@ typedef struct tls_verify_params {
 
 /* tls_verify_peer(vp, chain, reason, reasonlen): verify ${chain} (leaf
  * first, as received). Checks, in order: chain to ${vp->store} (when set)
- * with validity at ${vp->now}, then the name/IP (when given), then the pins
+ * with validity at ${vp->now} and OpenSSL security level 2 for every
+ * certificate (no SHA-1/MD5 signature, no RSA key below 2048 bits), then
+ * the name/IP (when given), then the pins
  * (when any): with a store both must pass, without one the pin alone
  * authenticates. Returns 0, or the RFC 5246 §7.2 alert to send
  * (unknown_ca, certificate_expired, bad_certificate, certificate_unknown,

@@ -117,24 +117,44 @@ int tls_config_set_key_pem(tls_config *cfg, const char *pem, size_t len, char *e
 	return 0;
 }
 
-/* set_store(cfg, st): take ${st} (NULL: the loader failed). */
-static int set_store(tls_config *cfg, X509_STORE *st)
+/* set_store(cfg, st, what, len): take ${st} (NULL: the loader failed),
+ * known by the ${len} bytes at ${what} (tls_config_auth_id). */
+static int set_store(tls_config *cfg, X509_STORE *st, const void *what, size_t len)
 {
 	if (st == NULL)
 		return -1;
 	X509_STORE_free(cfg->store);
 	cfg->store = st;
+	crypto_generichash(cfg->ca_id, sizeof cfg->ca_id, what, len, NULL, 0);
 	return 0;
 }
 
 int tls_config_set_ca_pem(tls_config *cfg, const char *pem, size_t len, char *err, size_t errlen)
 {
-	return set_store(cfg, tls_store_from_pem(pem, len, err, errlen));
+	return set_store(cfg, tls_store_from_pem(pem, len, err, errlen), pem, len);
 }
 
 int tls_config_set_ca_system(tls_config *cfg, char *err, size_t errlen)
 {
-	return set_store(cfg, tls_store_system(err, errlen));
+	/* The system store is named, not hashed: sessions made under it stay
+	 * valid for the process's lifetime, as its anchors do. */
+	static const char name[] = "tlshim: the system trust store";
+	return set_store(cfg, tls_store_system(err, errlen), name, sizeof name);
+}
+
+void tls_config_auth_id(const tls_config *cfg, uint8_t out[32])
+{
+	crypto_generichash_state st;
+	uint8_t head[2] = {cfg->role, cfg->verify};
+	uint64_t npins = cfg->npins;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, head, sizeof head);
+	crypto_generichash_update(&st, cfg->ca_id, sizeof cfg->ca_id);
+	crypto_generichash_update(&st, (const uint8_t *)&npins, sizeof npins);
+	crypto_generichash_update(&st, (const uint8_t *)cfg->pins,
+				  cfg->npins * sizeof cfg->pins[0]);
+	crypto_generichash_final(&st, out, 32);
 }
 
 int tls_config_set_pins(tls_config *cfg, const char *spec, char *err, size_t errlen)
@@ -200,6 +220,11 @@ void tls_config_set_tickets(tls_config *cfg, bool on)
 		 * (the engine checks ticket_keys, not just the flag). */
 		cfg->ticket_keys = tls_ticket_keys_new(TICKET_PERIOD, cfg->now(cfg->now_arg));
 	}
+}
+
+void tls_config_set_legacy_peers(tls_config *cfg, bool on)
+{
+	cfg->legacy_peers = on;
 }
 
 void tls_config_share_tickets(tls_config *cfg, tls_config *from)

@@ -204,7 +204,8 @@ int tls_conn_info(const tls_conn *c, tls_info *info)
 		.group_name = (g && !c->resumed) ? g->name : "",
 		.sigscheme = c->peer_sigscheme,
 		.resumed = c->resumed,
-		.ems = true, /* required for every handshake we complete */
+		.ems = c->ems,
+		.secure_reneg = c->secure_reneg,
 		.peer_cert = c->peer_cert,
 		.peer_verified = c->peer_verified,
 		.peer_subject = c->peer_subject,

@@ -263,17 +263,57 @@ int tls_hs_set_master(tls_conn *c, uint8_t *pms, size_t len)
 {
 	tls_hs *hs = c->hs;
 	uint8_t session_hash[TLS_MAX_HASH_LEN];
-	size_t shlen = tls_hs_transcript_hash(c, session_hash);
-	int r = (shlen == 0 || tls_master_secret_ems(c->suite->hash, pms, len, session_hash, shlen,
-						     hs->master) < 0)
-			? -1
-			: 0;
+	size_t shlen = 0;
+	int r;
+
+	if (hs->peer_ems) {
+		shlen = tls_hs_transcript_hash(c, session_hash);
+		r = (shlen == 0 || tls_master_secret_ems(c->suite->hash, pms, len, session_hash,
+							 shlen, hs->master) < 0)
+			    ? -1
+			    : 0;
+	} else {
+		/* A legacy peer (legacy_peers = yes): RFC 5246 §8.1,
+		 * PRF(pms, "master secret", client_random + server_random). */
+		r = tls_prf(c->suite->hash, pms, len, "master secret", hs->client_random,
+			    TLS_RANDOM_LEN, hs->server_random, TLS_RANDOM_LEN, hs->master,
+			    TLS_MASTER_SECRET_LEN);
+	}
 	sodium_memzero(pms, len);
 	sodium_memzero(session_hash, sizeof session_hash);
 	if (r < 0)
 		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
 				"master secret derivation failed");
 	hs->have_master = true;
+	return 0;
+}
+
+bool tls_hs_legacy(const tls_hs *hs)
+{
+	return !hs->peer_ems || !hs->peer_reneg;
+}
+
+int tls_hs_require_modern(tls_conn *c)
+{
+	const tls_hs *hs = c->hs;
+	const char *peer = c->role == TLS_ROLE_CLIENT ? "server" : "client";
+
+	if (c->cfg->legacy_peers)
+		return 0;
+	/* RFC 7627 §5.3 lets a party refuse peers without EMS, and without
+	 * it the master secret is not bound to the handshake (the triple
+	 * handshake attack); RFC 5746 §4.1/§4.3 likewise for peers without
+	 * renegotiation_info. INTERFACE.md requires both by default. */
+	if (!hs->peer_ems)
+		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				"%s does not support extended master secret (RFC 7627), which we "
+				"require (legacy_peers = yes accepts it)",
+				peer);
+	if (!hs->peer_reneg)
+		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				"%s does not support secure renegotiation (renegotiation_info, "
+				"RFC 5746), which we require (legacy_peers = yes accepts it)",
+				peer);
 	return 0;
 }
 
@@ -416,11 +456,36 @@ static int send_message(tls_conn *c, const struct hs_step *s)
 	return 0;
 }
 
+/* keep_peer(c, s): the peer identity a client session keeps: the leaf's
+ * SPKI and notAfter from this handshake's Certificate, or, resumed (no
+ * certificate sent), those of the session it resumed. 0 or -1. */
+static int keep_peer(tls_conn *c, tls_session *s)
+{
+	tls_hs *hs = c->hs;
+	int64_t not_after = 0;
+
+	if (c->resumed) {
+		if (!hs->resume)
+			return -1;
+		memcpy(s->peer_spki, hs->resume->peer_spki, sizeof s->peer_spki);
+		s->not_after = hs->resume->not_after;
+		return 0;
+	}
+	X509 *leaf = sk_X509_num(hs->peer_chain) > 0 ? sk_X509_value(hs->peer_chain, 0) : NULL;
+	if (!leaf || tls_spki_sha256(leaf, s->peer_spki) != 0 ||
+	    tls_conn_peer_validity(c, NULL, &not_after) != 0 || not_after <= 0)
+		return -1;
+	s->not_after = (uint64_t)not_after;
+	return 0;
+}
+
 static void finish(tls_conn *c)
 {
 	tls_hs *hs = c->hs;
 	c->established = true;
 	c->empty_records = 0;
+	c->ems = hs->peer_ems;
+	c->secure_reneg = hs->peer_reneg;
 	if (c->trace) {
 		const tls_group *g = c->resumed ? NULL : tls_group_by_id(c->group);
 		tls_trace(c, "handshake complete: %s%s%s, %s", c->suite->name, g ? " " : "",
@@ -428,20 +493,35 @@ static void finish(tls_conn *c)
 	}
 	if (c->role != TLS_ROLE_CLIENT)
 		return;
+	/* A legacy server's session is never resumed (RFC 7627 §5.4): a
+	 * ticket it sent is dropped with the handshake. */
+	if (tls_hs_legacy(hs)) {
+		tls_session_unref(c->session);
+		c->session = NULL;
+		return;
+	}
 	/* The client keeps what it needs to resume: a fresh ticket makes a new
 	 * session; a resumed session without a new ticket stays as it was. */
 	if (hs->new_ticket && hs->new_ticket_len > 0) {
 		tls_session *s = tls_session_new();
 		if (!s)
 			return;
+		if (keep_peer(c, s) < 0) {
+			tls_session_unref(s);
+			tls_session_unref(c->session);
+			c->session = NULL;
+			return;
+		}
 		s->suite = c->suite->id;
 		s->ems = true;
 		memcpy(s->master, hs->master, TLS_MASTER_SECRET_LEN);
 		memcpy(s->server_name, c->server_name, sizeof s->server_name);
+		memcpy(s->peer_ip, c->peer_ip, sizeof s->peer_ip);
+		tls_config_auth_id(c->cfg, s->config_id);
 		s->has_peer = c->peer_verified;
 		memcpy(s->peer_subject, c->peer_subject, sizeof s->peer_subject);
 		s->created = tls_now(c);
-		s->lifetime = hs->new_ticket_lifetime;
+		s->lifetime = hs->new_ticket_lifetime; /* RFC 5077 §3.3 hint */
 		s->ticket = hs->new_ticket;
 		s->ticket_len = hs->new_ticket_len;
 		hs->new_ticket = NULL;

@@ -56,6 +56,15 @@ size_t tls_hs_transcript_hash(tls_conn *c, uint8_t *out);
  * ClientKeyExchange) and wipe ${pms}. 0 or -1. */
 int tls_hs_set_master(tls_conn *c, uint8_t *pms, size_t len);
 
+/* tls_hs_legacy(hs): the peer's hello lacked the extended master secret
+ * (RFC 7627) or renegotiation_info / the SCSV (RFC 5746). */
+bool tls_hs_legacy(const tls_hs *hs);
+/* tls_hs_require_modern(c): after the peer's hello: fail with
+ * handshake_failure when it lacked EMS or renegotiation_info, unless the
+ * config has legacy_peers (then 0: the connection goes on, never resumed
+ * or ticketed). 0 or -1. */
+int tls_hs_require_modern(tls_conn *c);
+
 /* tls_hs_peer_certificate(c, chain): verify the peer's chain per the
  * config (CA store, name/IP, pins, verify mode) and keep it in c->hs. Takes
  * ownership of ${chain} (may be empty). 0 or -1 (TLS_ERR_AUTH). */

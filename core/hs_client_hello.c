@@ -46,16 +46,33 @@ static bool listed(const uint16_t *ids, size_t n, uint16_t id)
 	return false;
 }
 
+/* pinned(cfg, spki): ${spki} is one of ${cfg}'s pins. */
+static bool pinned(const tls_config *cfg, const uint8_t spki[32])
+{
+	for (size_t i = 0; i < cfg->npins; i++)
+		if (sodium_memcmp(cfg->pins[i], spki, 32) == 0)
+			return true;
+	return false;
+}
+
 /* may_offer(c, s): whether to offer to resume ${s}: only a session that
- * can resume here (ticket, EMS, same server name, a suite we still offer),
- * so a resumed connection is never weaker than the one that made it. */
+ * can resume here (tls_session_resumable: same config, name, within its
+ * lifetime and its certificate's; a suite we still offer), and whose
+ * stored peer identity our config would accept now (verified when we
+ * verify, its SPKI among our pins), so a resumed connection is never
+ * weaker than a full handshake would be. */
 static bool may_offer(const tls_conn *c, const tls_session *s)
 {
 	const tls_config *cfg = c->cfg;
+	uint8_t id[32];
 
-	return s != NULL && cfg->tickets && s->ticket != NULL && s->ticket_len > 0 && s->ems &&
-	       strncmp(s->server_name, c->server_name, sizeof c->server_name) == 0 &&
-	       listed(cfg->suites, cfg->nsuites, s->suite);
+	if (s == NULL || !cfg->tickets)
+		return false;
+	tls_config_auth_id(cfg, id);
+	return tls_session_resumable(s, id, c->server_name, c->peer_ip, tls_now(c)) &&
+	       listed(cfg->suites, cfg->nsuites, s->suite) &&
+	       (cfg->verify == TLS_VERIFY_NONE || s->has_peer) &&
+	       (cfg->npins == 0 || (s->has_peer && pinned(cfg, s->peer_spki)));
 }
 
 static size_t ext_open(tls_wbuf *w, uint16_t type)
@@ -573,18 +590,19 @@ int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)
 	ENSURE(tls_cur_done(body), c, TLS_ALERT_DECODE_ERROR,
 	       "ClientHello has trailing bytes after its extensions");
 
-	if (!hs->peer_ems)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"client does not support extended master secret (RFC 7627), "
-				"which we require");
+	TRY(tls_hs_require_modern(c));
 
-	if (resume(c, &o))
+	/* A legacy client (legacy_peers = yes) is never resumed nor ticketed
+	 * (RFC 7627 §5.3, §5.4). */
+	bool legacy = tls_hs_legacy(hs);
+	if (!legacy && resume(c, &o))
 		return 0; /* ServerHello echoes the client's session id */
 
 	TRY(choose(c, &o));
 	hs->shape = TLS_SHAPE_FULL;
 	hs->session_id_len = 0; /* full handshakes get no session id: tickets only */
-	hs->send_ticket = cfg->tickets && cfg->ticket_keys != NULL && hs->peer_ticket_ext;
+	hs->send_ticket =
+		!legacy && cfg->tickets && cfg->ticket_keys != NULL && hs->peer_ticket_ext;
 	hs->cert_requested = cfg->verify != TLS_VERIFY_NONE;
 	return 0;
 }

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* seal(c, out, len): the ticket for this connection's session in ${out}
- * (TLS_TICKET_MAX bytes). 0 or -1 (no ticket can be made). */
-static int seal(tls_conn *c, uint8_t *out, size_t *len)
+/* seal(c, out, len, lifetime): the ticket for this connection's session
+ * in ${out} (TLS_TICKET_MAX bytes) and the seconds it is good for in
+ * ${lifetime}. 0 or -1 (no ticket can be made). */
+static int seal(tls_conn *c, uint8_t *out, size_t *len, uint32_t *lifetime)
 {
 	tls_config *cfg = c->cfg;
 	tls_hs *hs = c->hs;
@@ -33,12 +34,23 @@ static int seal(tls_conn *c, uint8_t *out, size_t *len)
 		X509 *leaf = hs->peer_chain != NULL && sk_X509_num(hs->peer_chain) > 0
 				     ? sk_X509_value(hs->peer_chain, 0)
 				     : NULL;
-		if (leaf == NULL || tls_spki_sha256(leaf, s->peer_spki) != 0)
+		int64_t not_after = 0;
+		if (leaf == NULL || tls_spki_sha256(leaf, s->peer_spki) != 0 ||
+		    tls_conn_peer_validity(c, NULL, &not_after) != 0 || not_after <= 0)
 			goto out;
+		s->not_after = (uint64_t)not_after;
 		snprintf(s->peer_subject, sizeof s->peer_subject, "%s", c->peer_subject);
 	}
 	s->created = tls_now(c);
 	s->lifetime = tls_ticket_keys_period(cfg->ticket_keys);
+	/* No ticket outlives the client certificate it vouches for (opening
+	 * checks not_after too; the hint tells the client). */
+	if (s->not_after != 0 && s->not_after < s->created + s->lifetime) {
+		if (s->not_after <= s->created)
+			goto out;
+		s->lifetime = (uint32_t)(s->not_after - s->created);
+	}
+	*lifetime = s->lifetime;
 	rc = tls_ticket_seal(cfg->ticket_keys, s->created, s, out, TLS_TICKET_MAX, len);
 out:
 	tls_session_unref(s);
@@ -54,10 +66,10 @@ int tls_hs_new_session_ticket_write(tls_conn *c, tls_wbuf *w)
 	/* A failure to seal is not worth a failed handshake: RFC 5077 §3.3
 	 * lets the server send an empty ticket, and the client then simply
 	 * does a full handshake next time. */
-	if (seal(c, ticket, &len) == 0)
-		hint = tls_ticket_keys_period(c->cfg->ticket_keys);
-	else
+	if (seal(c, ticket, &len, &hint) != 0) {
 		len = 0;
+		hint = 0;
+	}
 
 	tls_wbuf_u32(w, hint);
 	size_t mark = tls_wbuf_open(w, 2);

@@ -58,7 +58,8 @@ int tls_hs_server_hello_write(tls_conn *c, tls_wbuf *w)
 		tls_wbuf_u16(w, 1);
 		tls_wbuf_u8(w, 0);
 	}
-	empty_ext(w, TLS_EXT_EXTENDED_MASTER_SECRET); /* RFC 7627 §5.2 / §5.3 */
+	if (hs->peer_ems)
+		empty_ext(w, TLS_EXT_EXTENDED_MASTER_SECRET); /* RFC 7627 §5.2 / §5.3 */
 	if (hs->send_ticket)
 		empty_ext(w, TLS_EXT_SESSION_TICKET); /* RFC 5077 §3.2 */
 	if (c->suite->kx == TLS_KX_ECDHE && hs->peer_ec_point_formats) {
@@ -223,10 +224,7 @@ int tls_hs_server_hello_read(tls_conn *c, tls_cur *body)
 	ENSURE(tls_cur_done(body), c, TLS_ALERT_DECODE_ERROR,
 	       "ServerHello has trailing bytes after its extensions");
 
-	if (!hs->peer_ems)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"server does not support extended master secret (RFC 7627), "
-				"which we require");
+	TRY(tls_hs_require_modern(c));
 	c->suite = suite;
 
 	/* RFC 5077 §3.4: the echo of the session id we made up is how the
@@ -243,6 +241,14 @@ int tls_hs_server_hello_read(tls_conn *c, tls_cur *body)
 	}
 
 	tls_session *s = hs->resume;
+	/* RFC 7627 §5.3: a server that resumes without EMS is aborted; our
+	 * sessions were all made with EMS and renegotiation_info, so a
+	 * server now lacking either is not the one that made it. */
+	if (tls_hs_legacy(hs))
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_HANDSHAKE_FAILURE,
+				"server resumed our session without %s",
+				!hs->peer_ems ? "extended master secret (RFC 7627 §5.3)"
+					      : "renegotiation_info (RFC 5746)");
 	/* RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite. */
 	ENSURE(suite_id == s->suite, c, TLS_ALERT_ILLEGAL_PARAMETER,
 	       "server resumed our session with cipher suite 0x%04x, but it was made with 0x%04x",

@@ -42,6 +42,7 @@ struct tls_config {
 	bool has_key;
 	tls_privkey key;
 	X509_STORE *store; /* NULL: none configured */
+	uint8_t ca_id[32]; /* hash of the CA bundle's text, or of "system" (zero: none) */
 	uint8_t pins[TLS_MAX_PINS][32];
 	size_t npins;
 	uint16_t suites[TLS_MAX_SUITES]; /* preference order */
@@ -49,6 +50,7 @@ struct tls_config {
 	uint16_t groups[TLS_MAX_GROUPS]; /* preference order */
 	size_t ngroups;
 	bool tickets;
+	bool legacy_peers;            /* tls_config_set_legacy_peers */
 	tls_ticket_keys *ticket_keys; /* server with tickets: made by tls_config_new */
 	uint64_t (*now)(void *arg);
 	void *now_arg;
@@ -175,6 +177,7 @@ struct tls_conn {
 	uint16_t group;
 	uint16_t peer_sigscheme;
 	bool resumed;
+	bool ems, secure_reneg; /* what the peer supported (legacy_peers) */
 	bool peer_cert, peer_verified;
 	char peer_subject[256];
 	char server_name[256]; /* client: expected name and SNI; server: SNI received */
@@ -200,6 +203,11 @@ struct tls_conn {
 	unsigned reasm_allocs;
 	size_t reasm_copied;
 };
+
+/* tls_config_auth_id(cfg, out): a digest of what authenticates the peer
+ * under ${cfg} (verify mode, CA store identity, pins); a client session
+ * carries its config's and resumes only under an equal one (config.c). */
+void tls_config_auth_id(const tls_config *cfg, uint8_t out[32]);
 
 /* ---- helpers shared across core/ (defined in engine.c) ---------------- */
 

@@ -17,16 +17,17 @@
 #include <sodium.h>
 
 #include "cursor.h"
+#include "tls.h"
 
 #define TICKET_NAME_LEN  16
 #define TICKET_NONCE_LEN 12
 #define TICKET_TAG_LEN   16
 #define TICKET_OVERHEAD  (TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN)
-#define TICKET_VERSION   1
+#define TICKET_VERSION   2    /* 2: not_after added */
 #define TICKET_SKEW      60u  /* seconds a ticket may come from the future */
 #define TICKET_SUBJECT   255u /* longest peer_subject stored */
 /* Largest encoded state: every fixed field plus both strings at full length. */
-#define TICKET_STATE_MAX (1 + 2 + 1 + 48 + 1 + 255 + 1 + 32 + 2 + TICKET_SUBJECT + 8 + 4)
+#define TICKET_STATE_MAX (1 + 2 + 1 + 48 + 1 + 255 + 1 + 32 + 2 + TICKET_SUBJECT + 8 + 4 + 8)
 
 struct ticket_key {
 	uint8_t name[TICKET_NAME_LEN];
@@ -41,8 +42,15 @@ struct tls_ticket_keys {
 	int refs; /* atomic: configs sharing the ring (tls_config_share_tickets) */
 	pthread_mutex_t lock;
 	uint32_t period;
-	struct ticket_key *k; /* [KEY_CURRENT], [KEY_PREVIOUS]; sodium_malloc */
+	struct ticket_key *k;         /* [KEY_CURRENT], [KEY_PREVIOUS]; sodium_malloc */
+	tls_ticket_keys *prev, *next; /* in the list of rings (under rings_lock) */
 };
+
+/* Every live ring, so that fork can take all their locks (tls.h "fork").
+ * Lock order: rings_lock, then a ring's lock; nothing takes rings_lock
+ * while holding a ring's lock. */
+static pthread_mutex_t rings_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ticket_keys *rings;
 
 tls_session *tls_session_new(void)
 {
@@ -84,6 +92,29 @@ void tls_session_unref(tls_session *s)
 	free(s);
 }
 
+bool tls_session_resumable(const tls_session *s, const uint8_t config_id[32],
+			   const char *server_name, const char *peer_ip, uint64_t now)
+{
+	uint64_t limit;
+
+	if (s == NULL || s->ticket == NULL || s->ticket_len == 0 || !s->ems || s->master == NULL)
+		return false;
+	/* Made under another CA, pin set or verify mode: a session made with
+	 * verify_peer = none must never stand in for a verified one. */
+	if (sodium_memcmp(s->config_id, config_id, sizeof(s->config_id)) != 0)
+		return false;
+	if (strncmp(s->server_name, server_name, sizeof(s->server_name)) != 0)
+		return false;
+	if (server_name[0] == '\0' && strncmp(s->peer_ip, peer_ip, sizeof(s->peer_ip)) != 0)
+		return false;
+	limit = s->lifetime == 0 ? TLS_SESSION_DEFAULT_LIFETIME : s->lifetime;
+	if (limit > TLS_SESSION_MAX_LIFETIME)
+		limit = TLS_SESSION_MAX_LIFETIME;
+	if (now < s->created || now - s->created >= limit)
+		return false;
+	return s->not_after == 0 || now <= s->not_after;
+}
+
 /* new_key(k, now): a fresh random key born at ${now}. */
 static void new_key(struct ticket_key *k, uint64_t now)
 {
@@ -111,6 +142,12 @@ tls_ticket_keys *tls_ticket_keys_new(uint32_t period, uint64_t now)
 	r->refs = 1;
 	r->period = period;
 	new_key(&r->k[KEY_CURRENT], now);
+	pthread_mutex_lock(&rings_lock);
+	r->next = rings;
+	if (rings)
+		rings->prev = r;
+	rings = r;
+	pthread_mutex_unlock(&rings_lock);
 	return r;
 fail:
 	sodium_free(r->k);
@@ -128,9 +165,42 @@ void tls_ticket_keys_free(tls_ticket_keys *r)
 {
 	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	pthread_mutex_lock(&rings_lock);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		rings = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	pthread_mutex_unlock(&rings_lock);
 	pthread_mutex_destroy(&r->lock);
 	sodium_free(r->k); /* wipes */
 	free(r);
+}
+
+void tls_ticket_keys_atfork_prepare(void)
+{
+	pthread_mutex_lock(&rings_lock);
+	for (tls_ticket_keys *r = rings; r; r = r->next)
+		pthread_mutex_lock(&r->lock);
+}
+
+/* release(): undo tls_ticket_keys_atfork_prepare, in either process. */
+static void release(void)
+{
+	for (tls_ticket_keys *r = rings; r; r = r->next)
+		pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&rings_lock);
+}
+
+void tls_ticket_keys_atfork_parent(void)
+{
+	release();
+}
+
+void tls_ticket_keys_atfork_child(void)
+{
+	release();
 }
 
 uint32_t tls_ticket_keys_period(const tls_ticket_keys *r)
@@ -162,7 +232,7 @@ static void encode(tls_wbuf *w, const tls_session *s, size_t room)
 	size_t sn = strnlen(s->server_name, sizeof(s->server_name));
 	size_t full = strnlen(s->peer_subject, sizeof(s->peer_subject));
 	size_t subj = full;
-	size_t fixed = 1 + 2 + 1 + 48 + 1 + sn + 1 + 32 + 2 + 8 + 4;
+	size_t fixed = 1 + 2 + 1 + 48 + 1 + sn + 1 + 32 + 2 + 8 + 4 + 8;
 
 	if (sn > 255) {
 		w->bad = true; /* not a C string: never cut a name silently */
@@ -188,6 +258,7 @@ static void encode(tls_wbuf *w, const tls_session *s, size_t room)
 	tls_wbuf_bytes(w, s->peer_subject, subj);
 	tls_wbuf_u64(w, s->created);
 	tls_wbuf_u32(w, s->lifetime);
+	tls_wbuf_u64(w, s->not_after);
 }
 
 /* gcm(enc, key, nonce, aad, in, n, out, tag): AES-256-GCM over ${n} bytes;
@@ -326,7 +397,11 @@ static tls_session *decode(const uint8_t *pt, size_t n, uint64_t now)
 	string(&c, 2, s->peer_subject, TICKET_SUBJECT + 1);
 	s->created = tls_cur_u64(&c);
 	s->lifetime = tls_cur_u32(&c);
+	s->not_after = tls_cur_u64(&c);
 	if (!tls_cur_done(&c))
+		goto fail;
+	/* The client certificate it vouches for has expired. */
+	if (s->not_after != 0 && now > s->not_after)
 		goto fail;
 	/* RFC 5077 §4: the server checks the ticket's age itself; the client's
 	 * lifetime hint is advisory only. */

@@ -18,14 +18,35 @@ typedef struct tls_session {
 	bool ems;               /* always true for sessions we make */
 	uint8_t *master;        /* 48 bytes in sodium_malloc memory */
 	char server_name[256];  /* SNI of the original handshake ("" if none) */
-	bool has_peer;          /* the peer presented a certificate */
-	uint8_t peer_spki[32];  /* SHA-256 of the peer leaf SPKI */
+	bool has_peer;          /* the peer presented a certificate that was verified */
+	uint8_t peer_spki[32];  /* SHA-256 of the peer leaf SPKI (when it sent one) */
 	char peer_subject[256]; /* for logs of resumed connections */
 	uint64_t created;       /* seconds, from the config clock */
-	uint32_t lifetime;      /* seconds */
-	uint8_t *ticket;        /* client side: the opaque ticket (malloc) */
+	uint32_t lifetime;      /* seconds; client: the server's hint (0: none given) */
+	uint64_t not_after;     /* the peer leaf's notAfter (seconds; 0: no certificate):
+				   no session outlives the certificate it was made with */
+	/* Client side only (never in a ticket): */
+	uint8_t config_id[32]; /* tls_config_auth_id of the config that made it */
+	char peer_ip[64];      /* the address checked when there was no server name */
+	uint8_t *ticket;       /* the opaque ticket (malloc) */
 	size_t ticket_len;
 } tls_session;
+
+/* Longest a client keeps a session: RFC 5077 §3.3 leaves a hint of 0
+ * "unspecified" (then OpenSSL's default of two hours applies), and no hint
+ * is taken beyond RFC 8446 §4.6.1's seven days. */
+#define TLS_SESSION_DEFAULT_LIFETIME 7200u
+#define TLS_SESSION_MAX_LIFETIME     (7u * 24 * 3600)
+
+/* tls_session_resumable(s, config_id, server_name, peer_ip, now): client:
+ * whether ${s} may be offered on a connection of the config whose
+ * tls_config_auth_id is ${config_id} to ${server_name} (or, without one,
+ * ${peer_ip}) at ${now}: it has a ticket and EMS, was made by a config with
+ * the same CA, pins and verify mode, for the same name or address, is
+ * younger than the server's lifetime hint (RFC 5077 §3.3; the defaults
+ * above) and its peer certificate has not expired. */
+bool tls_session_resumable(const tls_session *s, const uint8_t config_id[32],
+			   const char *server_name, const char *peer_ip, uint64_t now);
 
 /* tls_session_new(): zeroed session with refs = 1 and master allocated;
  * NULL on allocation failure. */
@@ -60,7 +81,8 @@ int tls_ticket_seal(tls_ticket_keys *k, uint64_t now, const tls_session *s, uint
 		    size_t cap, size_t *len);
 
 /* tls_ticket_open(k, now, in, len): the session in a ticket we sealed with a
- * key still in the ring and whose lifetime has not passed; NULL for
+ * key still in the ring, whose lifetime has not passed and whose peer
+ * certificate (if any) has not expired; NULL for
  * anything else (unknown key, tampered, expired, malformed), which means a
  * full handshake, never an error. */
 tls_session *tls_ticket_open(tls_ticket_keys *k, uint64_t now, const uint8_t *in, size_t len);

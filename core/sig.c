@@ -55,7 +55,14 @@ uint16_t tls_sig_choose(int key_type, const uint16_t *peer, size_t npeer)
 
 static const EVP_MD *scheme_md(const tls_sigscheme *s)
 {
-	return s->hash == TLS_HASH_SHA384 ? EVP_sha384() : EVP_sha256();
+	switch (s->hash) {
+	case TLS_HASH_SHA384:
+		return EVP_sha384();
+	case TLS_HASH_SHA512:
+		return EVP_sha512();
+	default:
+		return EVP_sha256();
+	}
 }
 
 /* RSA padding for ${s}: PKCS#1 v1.5, or PSS with MGF1 on the same hash and a

@@ -53,27 +53,38 @@ static const struct {
 };
 
 /* In our preference order: Ed25519 and ECDSA before RSA, PSS before
- * PKCS#1 v1.5 (RFC 8446 §4.2.3 ranks them the same way). */
+ * PKCS#1 v1.5 (RFC 8446 §4.2.3 ranks them the same way), shorter hashes
+ * first within each. Every hash libcrypto gives us that is SHA-256 or
+ * stronger (INTERFACE.md): a TLS 1.2 peer may offer any hash with a key
+ * (RFC 5246 §7.4.1.4.1, RFC 8422 §5.1.1), e.g. only SHA-512 with ECDSA.
+ * SHA-224, SHA-1 and MD5 are not here, so never made nor accepted. */
 static const tls_sigscheme sigschemes[] = {
 	{TLS_SIG_ED25519, "ed25519", TLS_KEY_ED25519, TLS_HASH_SHA256, false},
 	{TLS_SIG_ECDSA_SECP256R1_SHA256, "ecdsa_secp256r1_sha256", TLS_KEY_EC_P256, TLS_HASH_SHA256,
 	 false},
 	{TLS_SIG_ECDSA_SECP384R1_SHA384, "ecdsa_secp384r1_sha384", TLS_KEY_EC_P384, TLS_HASH_SHA384,
 	 false},
+	{TLS_SIG_ECDSA_SECP521R1_SHA512, "ecdsa_secp521r1_sha512", TLS_KEY_EC_P384, TLS_HASH_SHA512,
+	 false},
 	{TLS_SIG_RSA_PSS_RSAE_SHA256, "rsa_pss_rsae_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, true},
 	{TLS_SIG_RSA_PSS_RSAE_SHA384, "rsa_pss_rsae_sha384", TLS_KEY_RSA, TLS_HASH_SHA384, true},
+	{TLS_SIG_RSA_PSS_RSAE_SHA512, "rsa_pss_rsae_sha512", TLS_KEY_RSA, TLS_HASH_SHA512, true},
 	{TLS_SIG_RSA_PKCS1_SHA256, "rsa_pkcs1_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, false},
 	{TLS_SIG_RSA_PKCS1_SHA384, "rsa_pkcs1_sha384", TLS_KEY_RSA, TLS_HASH_SHA384, false},
+	{TLS_SIG_RSA_PKCS1_SHA512, "rsa_pkcs1_sha512", TLS_KEY_RSA, TLS_HASH_SHA512, false},
 };
 
 static const uint16_t sigscheme_ids[] = {
 	TLS_SIG_ED25519,
 	TLS_SIG_ECDSA_SECP256R1_SHA256,
 	TLS_SIG_ECDSA_SECP384R1_SHA384,
+	TLS_SIG_ECDSA_SECP521R1_SHA512,
 	TLS_SIG_RSA_PSS_RSAE_SHA256,
 	TLS_SIG_RSA_PSS_RSAE_SHA384,
+	TLS_SIG_RSA_PSS_RSAE_SHA512,
 	TLS_SIG_RSA_PKCS1_SHA256,
 	TLS_SIG_RSA_PKCS1_SHA384,
+	TLS_SIG_RSA_PKCS1_SHA512,
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -158,6 +169,8 @@ size_t tls_hash_len(int hash)
 		return 32;
 	case TLS_HASH_SHA384:
 		return 48;
+	case TLS_HASH_SHA512:
+		return 64;
 	}
 	return 0;
 }

@@ -15,7 +15,8 @@ enum tls_kx_kind { TLS_KX_ECDHE, TLS_KX_RSA };
  * keys (RFC 8422 §5.5), ECDHE_RSA and RSA key transport take RSA keys. */
 enum tls_auth_kind { TLS_AUTH_ECDSA, TLS_AUTH_RSA };
 enum tls_aead_kind { TLS_AEAD_AES128GCM, TLS_AEAD_AES256GCM, TLS_AEAD_CHACHA20 };
-enum tls_hash_kind { TLS_HASH_SHA256, TLS_HASH_SHA384 };
+/* SHA-512 only signs (signature schemes); no suite uses it for its PRF. */
+enum tls_hash_kind { TLS_HASH_SHA256, TLS_HASH_SHA384, TLS_HASH_SHA512 };
 
 /* Key types of certificates and private keys we accept. */
 enum tls_key_type {
@@ -44,7 +45,10 @@ typedef struct tls_group {
 typedef struct tls_sigscheme {
 	uint16_t id;
 	const char *name; /* e.g. "ecdsa_secp256r1_sha256" */
-	uint8_t key;      /* enum tls_key_type; EC schemes list the P-256/P-384 one */
+	uint8_t key;      /* enum tls_key_type; EC schemes list an EC type (the
+			     curve they are named after, P-384 for secp521r1,
+			     whose keys we do not take): in TLS 1.2 any EC key
+			     signs with any ECDSA scheme (sig.c) */
 	uint8_t hash;     /* enum tls_hash_kind; ignored for Ed25519 */
 	bool pss;         /* RSASSA-PSS with MGF1 and salt = hash length */
 } tls_sigscheme;
@@ -69,7 +73,7 @@ const uint16_t *tls_sigschemes_all(size_t *n);
 size_t tls_aead_key_len(int aead);
 size_t tls_aead_fixed_iv_len(int aead);
 
-/* tls_hash_len(hash): 32 or 48. */
+/* tls_hash_len(hash): 32, 48 or 64; 0 for an unknown ${hash}. */
 size_t tls_hash_len(int hash);
 
 /* tls_suites_default(out, max): write the default suite ids in preference

@@ -80,6 +80,13 @@ int tls_config_set_groups(tls_config *cfg, const char *list, char *err, size_t e
 /* tls_config_set_tickets(cfg, on): server: issue and accept session tickets
  * (default on); client: offer session tickets (default on). */
 void tls_config_set_tickets(tls_config *cfg, bool on);
+/* tls_config_set_legacy_peers(cfg, on): accept a TLS 1.2 peer without the
+ * extended master secret (RFC 7627) or without renegotiation_info / the
+ * SCSV (RFC 5746); default off: such a peer gets handshake_failure. Without
+ * EMS the master secret is the RFC 5246 §8.1 PRF over the randoms. A legacy
+ * connection is never resumed and never gets or keeps a ticket (RFC 7627
+ * §5.3, §5.4); tls_info says what it lacked. */
+void tls_config_set_legacy_peers(tls_config *cfg, bool on);
 /* tls_config_share_tickets(cfg, from): server: ${cfg} seals and opens
  * session tickets with ${from}'s key ring, shared from now on, so tickets
  * issued under ${from} still resume under ${cfg} (a rule rebuilt because
@@ -226,7 +233,8 @@ typedef struct tls_info {
 	const char *group_name;
 	uint16_t sigscheme; /* peer's handshake signature (0 if none) */
 	bool resumed;
-	bool ems;
+	bool ems;                 /* extended master secret (RFC 7627) */
+	bool secure_reneg;        /* the peer sent renegotiation_info or the SCSV (RFC 5746) */
 	bool peer_cert;           /* the peer presented a certificate */
 	bool peer_verified;       /* ... and it was verified (chain or pin) */
 	const char *peer_subject; /* "" when none */
@@ -236,6 +244,27 @@ typedef struct tls_info {
 /* tls_conn_info(c, info): facts about the established connection; valid
  * until tls_conn_free. Returns -1 before the handshake completed. */
 int tls_conn_info(const tls_conn *c, tls_info *info);
+
+/* ---- fork --------------------------------------------------------------- */
+
+/* The engine's only locks that outlive a call are those of the servers'
+ * ticket key rings (tls.h "Threads"). A fork() while another thread holds
+ * one would leave it locked for ever in the child, which would then hang
+ * at its next session ticket. A process that may fork while engine calls
+ * run in other threads calls these around fork(), as pthread_atfork
+ * handlers do (the shim does so from its own):
+ *
+ * tls_ticket_keys_atfork_prepare(): before fork(): waits for and takes
+ * every ring's lock (and the lock of the list of rings), so that no ring
+ * is mid-rotation when the address space is copied.
+ * tls_ticket_keys_atfork_parent() / _child(): after fork(), in the parent
+ * and in the child: release them all (the child's only thread is the one
+ * that took them). Allocation-free; the child's is async-signal-safe in
+ * effect (it only unlocks mutexes its thread holds). Each prepare must be
+ * followed by exactly one parent or child call in each process. */
+void tls_ticket_keys_atfork_prepare(void);
+void tls_ticket_keys_atfork_parent(void);
+void tls_ticket_keys_atfork_child(void);
 
 /* tls_alert_name(alert): "handshake_failure", ... ("unknown" otherwise). */
 const char *tls_alert_name(uint8_t alert);

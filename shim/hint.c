@@ -223,10 +223,11 @@ static size_t negotiation_hint(const shim_hint_facts *f, char *out, size_t len)
 			   "certificate with another key type (ECDSA P-256 is the most widely "
 			   "accepted)",
 			   peer);
-	if (has(f->reason, "extended master secret"))
+	if (has(f->reason, "extended master secret") || has(f->reason, "secure renegotiation"))
 		return put(out, len,
 			   "upgrade the %s or its TLS library: tlshim requires the extended "
-			   "master secret (RFC 7627)",
+			   "master secret (RFC 7627) and renegotiation_info (RFC 5746); "
+			   "legacy_peers = yes in the rule accepts such peers (never resumed)",
 			   peer);
 	if (has(f->reason, "TLS 1.2") || has(f->reason, "version"))
 		return put(out, len, "enable TLS 1.2 on the %s", peer);

@@ -240,6 +240,9 @@ static bool relink(sconn *s, struct region *r, size_t *used)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&fork_lock);
+	/* The engine's ticket key rings: a child must not inherit one locked
+	 * by another thread (it would hang at its next ticket). */
+	tls_ticket_keys_atfork_prepare();
 	armed = shim_rules_active(); /* without a policy nothing is ours */
 	if (!armed)
 		return;
@@ -282,6 +285,7 @@ static void fork_parent(void)
 			sconn_unref(list[i].s);
 		nlist = 0;
 	}
+	tls_ticket_keys_atfork_parent();
 	pthread_mutex_unlock(&fork_lock);
 }
 
@@ -337,6 +341,7 @@ static void fork_child(void)
 		fdtab_fork_unlock();
 		nlist = 0;
 	}
+	tls_ticket_keys_atfork_child();
 	pthread_mutex_unlock(&fork_lock);
 }
 

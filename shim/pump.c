@@ -135,13 +135,27 @@ static void trace_line(void *arg, const char *line)
 static void on_established(sconn *s)
 {
 	tls_info info;
-	if (tls_conn_info(s->tls, &info) == 0 && shim_log_enabled(SHIM_LOG_INFO))
+	bool have = tls_conn_info(s->tls, &info) == 0;
+	/* legacy_peers = yes let this peer in (INTERFACE.md): say what it
+	 * lacked, on the info line and as a warning. */
+	const char *legacy = !have || (info.ems && info.secure_reneg) ? NULL
+			     : !info.ems && !info.secure_reneg
+				     ? "no extended master secret, no renegotiation_info"
+			     : !info.ems ? "no extended master secret"
+					 : "no renegotiation_info";
+	if (have && shim_log_enabled(SHIM_LOG_INFO))
 		shim_log(SHIM_LOG_INFO,
-			 "rule %s: %s %s <-> %s: TLSv1.2 %s%s%s peer \"%s\" %s in %.1f ms",
+			 "rule %s: %s %s <-> %s: TLSv1.2 %s%s%s peer \"%s\" %s in %.1f ms%s%s",
 			 s->rule->name, direction(s), s->local, s->peer, info.suite_name,
 			 info.group_name[0] ? " " : "", info.group_name,
 			 info.peer_cert ? info.peer_subject : "-", info.resumed ? "resumed" : "new",
-			 (double)(shim_now_us() - s->started_us) / 1000.0);
+			 (double)(shim_now_us() - s->started_us) / 1000.0,
+			 legacy ? ", legacy peer: " : "", legacy ? legacy : "");
+	if (legacy)
+		shim_log(SHIM_LOG_WARN,
+			 "rule %s: %s %s <-> %s: legacy peer: %s (RFC 7627, RFC 5746); accepted "
+			 "because of legacy_peers = yes; the session is not resumable",
+			 s->rule->name, direction(s), s->local, s->peer, legacy);
 	if (s->client && s->rule->verify_none)
 		shim_log(SHIM_LOG_WARN,
 			 "rule %s: %s: verify_peer = none: the server's identity was NOT verified",

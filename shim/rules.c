@@ -221,6 +221,7 @@ static tls_config *build_config(struct build *b, const tlsp_rule *r, shim_fileid
 		report(b, r->key_line[TLSP_K_GROUPS], "groups: %s", err);
 	if (!client)
 		tls_config_set_tickets(cfg, r->session_tickets);
+	tls_config_set_legacy_peers(cfg, r->legacy_peers);
 	if (shim_keylog_active())
 		tls_config_set_keylog(cfg, shim_keylog_line, NULL);
 	if (b->count == 0 && tls_config_check(cfg, err, sizeof err) < 0) {

@@ -450,6 +450,8 @@ static void no_reneg(msg *m)
 	drop_ext(m, TLS_EXT_RENEGOTIATION_INFO);
 }
 
+static void drop_ems(msg *m);
+
 static void test_tolerated(void)
 {
 	tls_config *s = server_cfg(ec_cert, ec_key, NULL, "x25519");
@@ -469,11 +471,25 @@ static void test_tolerated(void)
 	CHECK(has_ext(&sh, TLS_EXT_RENEGOTIATION_INFO));
 	conn_free(srv);
 
-	/* Neither: no renegotiation_info in ServerHello. */
+	/* Neither: refused (INTERFACE.md), unless legacy_peers; then no
+	 * renegotiation_info in ServerHello, and no EMS either when the
+	 * client sent none (RFC 5246 §7.4.1.4: only what the client sent). */
+	CHECK_EQ(server_reads(c, s, no_reneg, &srv, &ch), -1);
+	CHECK_EQ(srv->alert, TLS_ALERT_HANDSHAKE_FAILURE);
+	conn_free(srv);
+	tls_config_set_legacy_peers(s, true);
 	CHECK_EQ(server_reads(c, s, no_reneg, &srv, &ch), 0);
-	CHECK(!srv->hs->peer_reneg);
+	CHECK(!srv->hs->peer_reneg && !srv->hs->send_ticket);
 	CHECK_EQ(write_msg(srv, tls_hs_server_hello_write, &sh, false), 0);
 	CHECK(!has_ext(&sh, TLS_EXT_RENEGOTIATION_INFO));
+	CHECK(has_ext(&sh, TLS_EXT_EXTENDED_MASTER_SECRET));
+	CHECK(!has_ext(&sh, TLS_EXT_SESSION_TICKET));
+	conn_free(srv);
+	CHECK_EQ(server_reads(c, s, drop_ems, &srv, &ch), 0);
+	CHECK(!srv->hs->peer_ems && srv->hs->peer_reneg && !srv->hs->send_ticket);
+	CHECK_EQ(write_msg(srv, tls_hs_server_hello_write, &sh, false), 0);
+	CHECK(!has_ext(&sh, TLS_EXT_EXTENDED_MASTER_SECRET));
+	CHECK(has_ext(&sh, TLS_EXT_RENEGOTIATION_INFO));
 	conn_free(srv);
 
 	tls_config_unref(s);
@@ -661,6 +677,11 @@ static void sh_drop_ems(msg *m)
 	drop_ext(m, TLS_EXT_EXTENDED_MASTER_SECRET);
 }
 
+static void sh_drop_reneg(msg *m)
+{
+	drop_ext(m, TLS_EXT_RENEGOTIATION_INFO);
+}
+
 static void sh_tls11(msg *m)
 {
 	put16(m, 0, 0x0302);
@@ -760,6 +781,9 @@ static void test_server_hello_failures(void)
 	} cases[] = {
 		{sh_drop_ems, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
 		 "server does not support extended master secret (RFC 7627), which we require"},
+		{sh_drop_reneg, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+		 "server does not support secure renegotiation (renegotiation_info, RFC 5746), "
+		 "which we require"},
 		{sh_tls11, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION, "0x0302"},
 		{sh_unoffered_suite, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "0xcca8"},
 		{sh_unknown_suite, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "did not offer"},
@@ -853,6 +877,10 @@ static void test_resumption(void)
 	tls_session *sess = make_session(s, suite, "example.test");
 	run r;
 
+	/* As this client config would have made it: verified server. */
+	tls_config_auth_id(c, sess->config_id);
+	sess->has_peer = true;
+
 	/* Resumed: both sides switch shape and share the session's master. */
 	r.cli = conn_new(c, "example.test");
 	r.cli->session = tls_session_ref(sess);
@@ -876,6 +904,24 @@ static void test_resumption(void)
 	CHECK_MEM(r.cli->hs->master, sess->master, TLS_MASTER_SECRET_LEN);
 	CHECK(r.cli->suite == r.srv->suite);
 	CHECK_EQ(strcmp(r.cli->peer_subject, "CN=client"), 0);
+
+	/* A server that resumes without EMS or renegotiation_info is
+	 * refused even by a legacy_peers client (RFC 7627 §5.3). */
+	tls_config *lc = client_cfg(NULL, NULL);
+	tls_config_set_legacy_peers(lc, true);
+	for (int i = 0; i < 2; i++) {
+		msg lch, lsh = r.sh;
+		tls_conn *lcli = conn_new(lc, "example.test");
+		lcli->session = tls_session_ref(sess);
+		write_msg(lcli, tls_hs_client_hello_write, &lch, true);
+		memcpy(lsh.b + sid_off() + 1, lcli->hs->session_id, 32);
+		drop_ext(&lsh,
+			 i == 0 ? TLS_EXT_EXTENDED_MASTER_SECRET : TLS_EXT_RENEGOTIATION_INFO);
+		expect_fail(lcli, read_msg(lcli, tls_hs_server_hello_read, &lsh), TLS_ERR_PROTOCOL,
+			    TLS_ALERT_HANDSHAKE_FAILURE, "resumed our session without");
+		conn_free(lcli);
+	}
+	tls_config_unref(lc);
 
 	/* A server that resumes with another suite is refused. */
 	msg ch, sh = r.sh;

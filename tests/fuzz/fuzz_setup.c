@@ -111,6 +111,8 @@ tls_config *fuzz_client_config(bool with_cert)
 	if (!cfg)
 		fuzz_fail("tls_config_new failed");
 	tls_config_set_verify(cfg, TLS_VERIFY_NONE);
+	/* FUZZ_NOW, so that fuzz_session() is within its lifetime. */
+	tls_config_set_clock(cfg, fixed_clock, NULL);
 	must(tls_config_set_ciphers(cfg, FUZZ_ALL_SUITES, err, sizeof err), "ciphers", err);
 	must(tls_config_set_groups(cfg, FUZZ_ALL_GROUPS, err, sizeof err), "groups", err);
 	if (with_cert) {
@@ -141,6 +143,14 @@ tls_session *fuzz_session(void)
 	strcpy(s->server_name, FUZZ_SERVER_NAME);
 	s->created = FUZZ_NOW;
 	s->lifetime = 3600;
+	/* Bound to the fuzz client's config (verify none, no CA or pins),
+	 * which offers it; made without drawing randomness. */
+	tls_config *cc = tls_config_new(TLS_ROLE_CLIENT);
+	if (!cc)
+		fuzz_fail("tls_config_new failed");
+	tls_config_set_verify(cc, TLS_VERIFY_NONE);
+	tls_config_auth_id(cc, s->config_id);
+	tls_config_unref(cc);
 	/* Sealed right after the keys were made, so the nonce drawn from the
 	 * setup stream is the same every time too. */
 	unsigned prev = fuzz_rand_use(FUZZ_RAND_SETUP);

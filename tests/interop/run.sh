@@ -21,11 +21,14 @@ cases=(
 	ossl-srv-untrusted ossl-srv-wrong-name ossl-srv-tls13-only ossl-srv-reneg
 	ossl-cli-default ossl-cli-rsa-aes256 ossl-cli-chacha20 ossl-cli-p384
 	ossl-cli-ed25519 ossl-cli-rsakx ossl-cli-mtls ossl-cli-mtls-nocert
-	ossl-cli-resume ossl-cli-tls13-only
+	ossl-cli-resume ossl-cli-tls13-only ossl-cli-ecdsa-sha512 ossl-cli-rsa-sha512
+	ossl-cli-rsapss-sha512 ossl-cli-mtls-sha512
 	gnutls-srv-ecdsa gnutls-srv-rsa gnutls-srv-chacha20 gnutls-srv-resume
 	gnutls-srv-mtls
 	gnutls-cli-ecdsa gnutls-cli-rsa-aes256 gnutls-cli-ed25519 gnutls-cli-resume
 	gnutls-cli-mtls
+	gnutls-cli-legacy-no-ems gnutls-cli-legacy-no-reneg gnutls-cli-no-ems-refused
+	gnutls-srv-legacy-no-ems gnutls-srv-no-ems-refused gnutls-srv-no-reneg-refused
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -367,6 +370,31 @@ ossl-cli-rsakx)
 	ossl_cli $rsa AES256-GCM-SHA384 "--ciphers AES256-GCM-SHA384" \
 		"-tls1_2 -cipher AES256-GCM-SHA384"
 	;;
+ossl-cli-ecdsa-sha512)
+	# Only (SHA-512, ECDSA) offered to a P-256 server: TLS 1.2 takes any
+	# offered hash with the key (RFC 5246 §7.4.1.4.1, RFC 8422 §5.1.1).
+	ossl_cli $p256 "" "" "-tls1_2 -sigalgs ECDSA+SHA512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: ECDSA$"
+	has drv.log "established .*sigscheme=0x0000 " # no client certificate
+	;;
+ossl-cli-rsa-sha512)
+	ossl_cli $rsa "" "" "-tls1_2 -sigalgs RSA+SHA512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: RSA$"
+	;;
+ossl-cli-rsapss-sha512)
+	ossl_cli $rsa "" "" "-tls1_2 -sigalgs rsa_pss_rsae_sha512"
+	has cli.log "^Hash used: SHA512$"
+	has cli.log "^Signature type: RSA-PSS$"
+	;;
+ossl-cli-mtls-sha512)
+	# Our server asks with every scheme; the client signs its
+	# CertificateVerify with the only one it allows itself.
+	ossl_cli $p256 "" "--ca $pki/ca.crt --verify require" \
+		"-tls1_2 -client_sigalgs ECDSA+SHA512 -cert $pki/client-p256.crt -key $pki/client-p256.key"
+	has drv.log "established .*sigscheme=0x0603 .*peer_verified=yes"
+	;;
 ossl-cli-mtls)
 	ossl_cli $p256 "" "--ca $pki/ca.crt --verify require" \
 		"-cert $pki/client-p256.crt -key $pki/client-p256.key"
@@ -460,6 +488,57 @@ gnutls-cli-mtls)
 		"--ca $pki/ca.crt --verify require" \
 		"--x509certfile $pki/client-p256.crt --x509keyfile $pki/client-p256.key"
 	has drv.log "peer_verified=yes .*interop client p256"
+	;;
+gnutls-cli-legacy-no-ems)
+	# A client without the extended master secret (GnuTLS calls it the
+	# session hash): with --legacy-peers both sides use the RFC 5246 §8.1
+	# master secret, and 1 MiB each way proves they agree on it.
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" "--legacy-peers" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-128-GCM:%NO_SESSION_HASH"
+	has drv.log "established .* ems=no secure_reneg=yes "
+	;;
+gnutls-cli-legacy-no-reneg)
+	gnutls_cli_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 \
+		"\(ECDHE-X25519\)-\(ECDSA-SHA256\)-\(AES-128-GCM\)" "--legacy-peers" \
+		"--priority NORMAL:-CIPHER-ALL:+AES-128-GCM:%DISABLE_SAFE_RENEGOTIATION"
+	has drv.log "established .* ems=yes secure_reneg=no "
+	;;
+gnutls-cli-no-ems-refused)
+	# The default: such a client is refused with handshake_failure.
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" \
+		--expect-fail NEGOTIATION:handshake_failure
+	rc=0
+	timeout $T gnutls-cli --x509cafile "$pki/ca.crt" -p "$port" --sni-hostname localhost \
+		--priority "NORMAL:%NO_SESSION_HASH" 127.0.0.1 </dev/null >"$w/cli.log" 2>&1 || rc=$?
+	wait_drv
+	[ "$rc" != 0 ] || fail "gnutls-cli without EMS got in"
+	has drv.log "reason=\"client does not support extended master secret \(RFC 7627\)"
+	;;
+gnutls-srv-legacy-no-ems)
+	gnutls_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 AES-128-GCM \
+		"--ciphers ECDHE-ECDSA-AES128-GCM-SHA256 --legacy-peers" \
+		"--priority NORMAL:%NO_SESSION_HASH"
+	has drv.log "established .* ems=no secure_reneg=yes "
+	;;
+gnutls-srv-no-ems-refused | gnutls-srv-no-reneg-refused)
+	# A client rule refuses a server without EMS or renegotiation_info
+	# (RFC 7627, RFC 5746) unless legacy_peers.
+	if [ "$name" = gnutls-srv-no-ems-refused ]; then
+		prio=NORMAL:%NO_SESSION_HASH words="extended master secret \(RFC 7627\)"
+	else
+		prio=NORMAL:%DISABLE_SAFE_RENEGOTIATION
+		words="secure renegotiation \(renegotiation_info, RFC 5746\)"
+	fi
+	free_port
+	feed /dev/null
+	bg srv.log srv-err.log gnutls-serv --echo -p "$port" --x509certfile "$pki/$p256.crt" \
+		--x509keyfile "$pki/$p256.key" --priority "$prio"
+	wait_listen "$port"
+	timeout $T "$drv" client --connect "127.0.0.1:$port" --name localhost --ca "$pki/ca.crt" \
+		--send 100 --expect-fail NEGOTIATION:handshake_failure 2>"$w/drv.log" ||
+		fail "tlsdrv client did not fail as expected"
+	has drv.log "reason=\"server does not support $words"
 	;;
 *)
 	fail "unknown case (see run.sh --list)"

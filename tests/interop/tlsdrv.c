@@ -34,7 +34,7 @@
 static struct opts {
 	const char *connect, *port, *name, *ca, *pin, *cert, *key, *ciphers, *groups, *verify,
 		*send, *expect, *accept, *timeout, *expect_suite, *expect_group, *expect_fail;
-	int no_verify, resume, expect_resumed, text;
+	int no_verify, resume, expect_resumed, text, legacy_peers;
 	bool server;
 	size_t send_n, expect_n;
 } opt;
@@ -47,17 +47,29 @@ static const char **const str_dst[] = {
 	&opt.expect_group, &opt.expect_fail,
 };
 static const struct option long_opts[] = {
-	{"connect", 1, NULL, 'v'},      {"port", 1, NULL, 'v'},
-	{"name", 1, NULL, 'v'},         {"ca", 1, NULL, 'v'},
-	{"pin", 1, NULL, 'v'},          {"cert", 1, NULL, 'v'},
-	{"key", 1, NULL, 'v'},          {"ciphers", 1, NULL, 'v'},
-	{"groups", 1, NULL, 'v'},       {"verify", 1, NULL, 'v'},
-	{"send", 1, NULL, 'v'},         {"expect", 1, NULL, 'v'},
-	{"accept", 1, NULL, 'v'},       {"timeout", 1, NULL, 'v'},
-	{"expect-suite", 1, NULL, 'v'}, {"expect-group", 1, NULL, 'v'},
-	{"expect-fail", 1, NULL, 'v'},  {"no-verify", 0, &opt.no_verify, 1},
-	{"resume", 0, &opt.resume, 1},  {"expect-resumed", 0, &opt.expect_resumed, 1},
-	{"text", 0, &opt.text, 1},      {NULL, 0, NULL, 0},
+	{"connect", 1, NULL, 'v'},
+	{"port", 1, NULL, 'v'},
+	{"name", 1, NULL, 'v'},
+	{"ca", 1, NULL, 'v'},
+	{"pin", 1, NULL, 'v'},
+	{"cert", 1, NULL, 'v'},
+	{"key", 1, NULL, 'v'},
+	{"ciphers", 1, NULL, 'v'},
+	{"groups", 1, NULL, 'v'},
+	{"verify", 1, NULL, 'v'},
+	{"send", 1, NULL, 'v'},
+	{"expect", 1, NULL, 'v'},
+	{"accept", 1, NULL, 'v'},
+	{"timeout", 1, NULL, 'v'},
+	{"expect-suite", 1, NULL, 'v'},
+	{"expect-group", 1, NULL, 'v'},
+	{"expect-fail", 1, NULL, 'v'},
+	{"no-verify", 0, &opt.no_verify, 1},
+	{"resume", 0, &opt.resume, 1},
+	{"expect-resumed", 0, &opt.expect_resumed, 1},
+	{"text", 0, &opt.text, 1},
+	{"legacy-peers", 0, &opt.legacy_peers, 1},
+	{NULL, 0, NULL, 0},
 };
 
 static const char *role = "tlsdrv";
@@ -99,7 +111,7 @@ static void usage(void)
 	      "         COMMON\n"
 	      "  COMMON: [--ciphers L] [--groups L] [--send N] [--expect N] [--text]\n"
 	      "          [--expect-suite S] [--expect-group G] [--expect-fail CLASS[:alert]]\n"
-	      "          [--timeout S]   (CLASS: AUTH ALERT PROTOCOL NEGOTIATION ...)\n"
+	      "          [--timeout S] [--legacy-peers]  (CLASS: AUTH ALERT PROTOCOL ...)\n"
 	      "       tlsdrv pattern N [--text]  (write N pattern bytes to stdout)\n"
 	      "       tlsdrv check N [--text]    (stdin must be exactly N pattern bytes)\n",
 	      stderr);
@@ -190,6 +202,7 @@ static tls_config *make_config(const struct opts *o)
 		die(err);
 	if (o->no_verify)
 		tls_config_set_verify(cfg, TLS_VERIFY_NONE);
+	tls_config_set_legacy_peers(cfg, o->legacy_peers);
 	if (o->verify != NULL) {
 		int v = TLS_VERIFY_NONE;
 		while (v <= TLS_VERIFY_REQUIRE && strcmp(o->verify, verify_names[v]) != 0)
@@ -239,11 +252,12 @@ static int show_info(tls_conn *c, const struct opts *o, int idx)
 		return fail("tls_conn_info failed after the handshake");
 	fprintf(stderr,
 		"%s: established version=%s suite=%s group=%s sigscheme=0x%04x resumed=%s "
-		"ems=%s peer_verified=%s sni=\"%s\" peer=\"%s\"\n",
+		"ems=%s secure_reneg=%s peer_verified=%s sni=\"%s\" peer=\"%s\"\n",
 		role, in.version == 0x0303 ? "TLSv1.2" : "unexpected", in.suite_name,
 		in.group ? in.group_name : "none", in.sigscheme, in.resumed ? "yes" : "no",
-		in.ems ? "yes" : "no", in.peer_verified ? "yes" : "no",
-		in.server_name ? in.server_name : "", in.peer_subject ? in.peer_subject : "");
+		in.ems ? "yes" : "no", in.secure_reneg ? "yes" : "no",
+		in.peer_verified ? "yes" : "no", in.server_name ? in.server_name : "",
+		in.peer_subject ? in.peer_subject : "");
 	bad |= in.version != 0x0303;
 	if (o->expect_suite && strcmp(o->expect_suite, in.suite_name) != 0)
 		bad |= fail("suite is not %s", o->expect_suite);

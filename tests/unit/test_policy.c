@@ -147,7 +147,8 @@ static const char sample[] = "[global]\n"                                       
 			     "cert = certs/leaf.crt\n"                                      /* 28 */
 			     "key = /%s/certs/leaf.key\n"              /* 29: absolute */
 			     "ciphers = ECDHE-RSA-CHACHA20-POLY1305\n" /* 30 */
-			     "groups = secp384r1\n";                   /* 31 */
+			     "groups = secp384r1\n"                    /* 31 */
+			     "legacy_peers = yes\n";                   /* 32 */
 
 static void test_every_key(void)
 {
@@ -195,6 +196,7 @@ static void test_every_key(void)
 	CHECK_EQ(s->npins, 0);
 	CHECK_STR(s->ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:AES128-GCM-SHA256");
 	CHECK_STR(s->groups, "x25519:secp256r1");
+	CHECK(!s->legacy_peers);
 	CHECK_EQ(s->handshake_timeout, 5);
 	static const unsigned slines[TLSP_K_COUNT] = {
 		[TLSP_K_ROLE] = 8,
@@ -248,6 +250,8 @@ static void test_every_key(void)
 	CHECK_STR(c->key, in_dir("certs/leaf.key")); /* the "//" was tidied */
 	CHECK_STR(c->ciphers, "ECDHE-RSA-CHACHA20-POLY1305");
 	CHECK_STR(c->groups, "secp384r1");
+	CHECK(c->legacy_peers);
+	CHECK_EQ(c->key_line[TLSP_K_LEGACY_PEERS], 32);
 	CHECK_EQ(c->handshake_timeout, 20); /* from [global] */
 	CHECK_EQ(c->key_line[TLSP_K_HANDSHAKE_TIMEOUT], 0);
 	CHECK_EQ(c->key_line[TLSP_K_HOSTS], 23);
@@ -284,6 +288,7 @@ static void test_defaults(void)
 		CHECK(!s->ca_system);
 		CHECK_STR(s->ciphers, NULL);
 		CHECK_STR(s->groups, NULL);
+		CHECK(!s->legacy_peers);
 		CHECK_EQ(s->handshake_timeout, 10);
 		CHECK_EQ(s->key_line[TLSP_K_VERIFY_PEER], 0);
 
@@ -295,6 +300,7 @@ static void test_defaults(void)
 		CHECK_STR(c->server_name, NULL);
 		CHECK_STR(c->pin, NULL);
 		CHECK_EQ(c->npins, 0);
+		CHECK(!c->legacy_peers);
 		CHECK_EQ(c->handshake_timeout, 10);
 	}
 	tlsp_free(p);
@@ -624,12 +630,13 @@ static void test_print(void)
 		 "redis-in: role=server port=6379 cert=%s/server.crt key=%s/server.key "
 		 "ca=%s/ca.crt verify_peer=optional plaintext=allow session_tickets=no "
 		 "ciphers=ECDHE-ECDSA-AES128-GCM-SHA256:AES128-GCM-SHA256 groups=x25519:secp256r1 "
-		 "handshake_timeout=5\n"
+		 "legacy_peers=no handshake_timeout=5\n"
 		 "redis-out: role=client port=6379,7000-7010 hosts=127.0.0.1,::1,10.0.0.0/8 "
 		 "cert=%s/certs/leaf.crt key=%s/certs/leaf.key ca=system verify_peer=require "
 		 "server_name=redis.internal "
 		 "pin=sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= "
-		 "ciphers=ECDHE-RSA-CHACHA20-POLY1305 groups=secp384r1 handshake_timeout=20\n",
+		 "ciphers=ECDHE-RSA-CHACHA20-POLY1305 groups=secp384r1 legacy_peers=yes "
+		 "handshake_timeout=20\n",
 		 dir, dir, dir, dir, dir, dir, dir);
 	CHECK_STR(got, want);
 	free(got);
@@ -649,15 +656,16 @@ static void test_print(void)
 		 "global: log=warn log_file=stderr keylog=- handshake_timeout=10\n"
 		 "redis-in: role=server port=6379 cert=%s/server.crt key=%s/server.key ca=- "
 		 "verify_peer=none plaintext=reject session_tickets=yes ciphers=default "
-		 "groups=default handshake_timeout=10\n"
+		 "groups=default legacy_peers=no handshake_timeout=10\n"
 		 "out: role=client port=1-2 hosts=10.0.0.0/8,2001:db8::1 cert=- key=- ca=%s/ca.crt "
 		 "verify_peer=require server_name=- pin=- ciphers=default groups=default "
-		 "handshake_timeout=10\n"
+		 "legacy_peers=no handshake_timeout=10\n"
 		 "open: role=client port=3 hosts=any cert=- key=- ca=- verify_peer=none "
-		 "server_name=- pin=- ciphers=default groups=default handshake_timeout=10\n"
+		 "server_name=- pin=- ciphers=default groups=default legacy_peers=no "
+		 "handshake_timeout=10\n"
 		 "g: role=server port=4 cert=%s/server.crt key=%s/server.key ca=- "
 		 "verify_peer=none plaintext=reject session_tickets=yes ciphers=default "
-		 "groups=default handshake_timeout=10\n",
+		 "groups=default legacy_peers=no handshake_timeout=10\n",
 		 dir, dir, dir, dir, dir);
 	CHECK_STR(got, want);
 	free(got);
@@ -674,6 +682,7 @@ static void test_misc(void)
 {
 	CHECK_STR(tlsp_key_name(TLSP_K_HANDSHAKE_TIMEOUT), "handshake_timeout");
 	CHECK_STR(tlsp_key_name(TLSP_K_SESSION_TICKETS), "session_tickets");
+	CHECK_STR(tlsp_key_name(TLSP_K_LEGACY_PEERS), "legacy_peers");
 	tlsp_free(NULL);
 
 	tlsp_errors errs;

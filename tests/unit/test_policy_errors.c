@@ -162,6 +162,12 @@ static void test_values(void)
 	    "6: unknown value 'yes' for plaintext (expected reject or allow)");
 	bad("[a]\n" SRV "session_tickets=true\n",
 	    "6: unknown value 'true' for session_tickets (expected yes or no)");
+	bad("[a]\n" SRV "legacy_peers=on\n",
+	    "6: unknown value 'on' for legacy_peers (expected yes or no)");
+	bad("[a]\n" CLI "legacy_peers=Yes\n",
+	    "5: unknown value 'Yes' for legacy_peers (expected yes or no)");
+	bad("[global]\nlegacy_peers=yes\n",
+	    "2: 'legacy_peers' is a rule key, not valid in [global]");
 	bad("[global]\nlog=verbose\n",
 	    "2: unknown value 'verbose' for log (expected error, warn, info or debug)");
 	bad("[a]\n" CLI "server_name = a b\n",

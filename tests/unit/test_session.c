@@ -41,7 +41,7 @@ static bool same(const tls_session *a, const tls_session *b)
 	       strcmp(a->server_name, b->server_name) == 0 && a->has_peer == b->has_peer &&
 	       memcmp(a->peer_spki, b->peer_spki, 32) == 0 &&
 	       strcmp(a->peer_subject, b->peer_subject) == 0 && a->created == b->created &&
-	       a->lifetime == b->lifetime;
+	       a->lifetime == b->lifetime && a->not_after == b->not_after;
 }
 
 /* opens(k, now, t, n): whether the ticket opens; frees what it got. */
@@ -108,6 +108,7 @@ static void test_round_trip(void)
 	s->peer_subject[0] = '\0';
 	s->created = T0 - 5;
 	s->lifetime = 7200;
+	s->not_after = T0 + 12345;
 	CHECK_EQ(tls_ticket_seal(k, T0, s, t, sizeof(t), &n), 0);
 	o = tls_ticket_open(k, T0, t, n);
 	CHECK(o != NULL);
@@ -273,8 +274,49 @@ static void test_lifetime(void)
 	CHECK_EQ(tls_ticket_seal(k, T0, s, t, sizeof(t), &n), 0);
 	CHECK(opens(k, T0, t, n));
 	CHECK(!opens(k, T0 + 1, t, n));
+	/* A ticket never outlives the client certificate it vouches for. */
+	s->lifetime = 3000;
+	s->not_after = T0 + 1000;
+	CHECK_EQ(tls_ticket_seal(k, T0, s, t, sizeof(t), &n), 0);
+	CHECK(opens(k, T0 + 1000, t, n));
+	CHECK(!opens(k, T0 + 1001, t, n));
 	tls_session_unref(s);
 	tls_ticket_keys_free(k);
+}
+
+/* The client's side: tls_session_resumable. */
+static void test_resumable(void)
+{
+	tls_session *s = sample();
+	uint8_t id[32] = {1, 2, 3}, other[32] = {1, 2, 4};
+
+	memcpy(s->config_id, id, 32);
+	s->ticket = malloc(4);
+	s->ticket_len = 4;
+	memset(s->ticket, 7, 4);
+	s->lifetime = 600;
+	s->not_after = T0 + 10000;
+	CHECK(tls_session_resumable(s, id, "redis.internal", "", T0));
+	CHECK(tls_session_resumable(s, id, "redis.internal", "", T0 + 599));
+	CHECK(!tls_session_resumable(s, id, "redis.internal", "", T0 + 600)); /* hint */
+	CHECK(!tls_session_resumable(s, id, "redis.internal", "", T0 - 1));
+	CHECK(!tls_session_resumable(s, other, "redis.internal", "", T0)); /* config */
+	CHECK(!tls_session_resumable(s, id, "other.internal", "", T0));
+	s->lifetime = 0; /* unspecified: two hours */
+	CHECK(tls_session_resumable(s, id, "redis.internal", "", T0 + 7199));
+	CHECK(!tls_session_resumable(s, id, "redis.internal", "", T0 + 7200));
+	s->lifetime = 100000; /* beyond the certificate */
+	CHECK(tls_session_resumable(s, id, "redis.internal", "", T0 + 10000));
+	CHECK(!tls_session_resumable(s, id, "redis.internal", "", T0 + 10001));
+	/* No name: the address decides. */
+	s->server_name[0] = '\0';
+	strcpy(s->peer_ip, "192.0.2.1");
+	CHECK(tls_session_resumable(s, id, "", "192.0.2.1", T0));
+	CHECK(!tls_session_resumable(s, id, "", "192.0.2.2", T0));
+	s->ems = false;
+	CHECK(!tls_session_resumable(s, id, "", "192.0.2.1", T0));
+	CHECK(!tls_session_resumable(NULL, id, "", "192.0.2.1", T0));
+	tls_session_unref(s);
 }
 
 struct worker {
@@ -328,6 +370,7 @@ int main(void)
 	test_unknown_key();
 	test_rotation();
 	test_lifetime();
+	test_resumable();
 	test_threads();
 	return check_exit("unit/session");
 }

@@ -74,6 +74,10 @@ static uint16_t rsa_twin(uint16_t s)
 		return TLS_SIG_RSA_PKCS1_SHA384;
 	case TLS_SIG_RSA_PKCS1_SHA384:
 		return TLS_SIG_RSA_PSS_RSAE_SHA384;
+	case TLS_SIG_RSA_PSS_RSAE_SHA512:
+		return TLS_SIG_RSA_PKCS1_SHA512;
+	case TLS_SIG_RSA_PKCS1_SHA512:
+		return TLS_SIG_RSA_PSS_RSAE_SHA512;
 	default:
 		return 0;
 	}
@@ -86,7 +90,7 @@ static void test_round_trips(void)
 	const uint16_t *all = tls_sigschemes_all(&nall);
 	size_t rounds = 0;
 
-	CHECK(nall >= 7);
+	CHECK(nall >= 10);
 	for (size_t i = 0; i < nall; i++) {
 		for (size_t t = 0; t < NTYPES; t++) {
 			uint8_t sig[TLS_MAX_SIG_LEN], bad[sizeof(msg)];
@@ -152,8 +156,8 @@ static void test_round_trips(void)
 			CHECK_EQ(tls_sig_verify(pub_of(t, 0), s, msg, sizeof(msg), sig, siglen), 0);
 		}
 	}
-	/* ed25519, 2 ECDSA x 2 curves, 4 RSA */
-	CHECK_EQ(rounds, 9);
+	/* ed25519, 3 ECDSA hashes x 2 curves, 6 RSA (PSS and PKCS#1 x 3 hashes) */
+	CHECK_EQ(rounds, 13);
 }
 
 /* Our libsodium Ed25519 signatures are standard: OpenSSL verifies them. */
@@ -248,6 +252,8 @@ static void test_choose(void)
 	static const uint16_t rsa_pkcs1[] = {0x0201, TLS_SIG_RSA_PKCS1_SHA384};
 	static const uint16_t sha1_only[] = {0x0201, 0x0203};
 	static const uint16_t ec_ed[] = {TLS_SIG_ECDSA_SECP256R1_SHA256, TLS_SIG_ED25519};
+	static const uint16_t only512[] = {TLS_SIG_ECDSA_SECP521R1_SHA512};
+	static const uint16_t rsa512[] = {TLS_SIG_RSA_PKCS1_SHA512, TLS_SIG_RSA_PSS_RSAE_SHA512};
 
 	/* EC: the curve's own hash first, whatever the peer's order */
 	CHECK_EQ(tls_sig_choose(TLS_KEY_EC_P256, p384_first, 2), TLS_SIG_ECDSA_SECP256R1_SHA256);
@@ -255,6 +261,12 @@ static void test_choose(void)
 	/* the other ECDSA hash when it is all the peer offers */
 	CHECK_EQ(tls_sig_choose(TLS_KEY_EC_P256, only384, 1), TLS_SIG_ECDSA_SECP384R1_SHA384);
 	CHECK_EQ(tls_sig_choose(TLS_KEY_EC_P384, only256, 2), TLS_SIG_ECDSA_SECP256R1_SHA256);
+	/* only SHA-512 offered (RFC 5246 §7.4.1.4.1: any offered hash with the
+	 * key; the P-521 name binds no curve in TLS 1.2) */
+	CHECK_EQ(tls_sig_choose(TLS_KEY_EC_P256, only512, 1), TLS_SIG_ECDSA_SECP521R1_SHA512);
+	CHECK_EQ(tls_sig_choose(TLS_KEY_EC_P384, only512, 1), TLS_SIG_ECDSA_SECP521R1_SHA512);
+	CHECK_EQ(tls_sig_choose(TLS_KEY_RSA, only512, 1), 0);
+	CHECK_EQ(tls_sig_choose(TLS_KEY_RSA, rsa512, 2), TLS_SIG_RSA_PSS_RSAE_SHA512);
 	/* RSA: our preference (PSS before PKCS#1) */
 	CHECK_EQ(tls_sig_choose(TLS_KEY_RSA, rsa_both, 2), TLS_SIG_RSA_PSS_RSAE_SHA256);
 	CHECK_EQ(tls_sig_choose(TLS_KEY_RSA, rsa_pkcs1, 2), TLS_SIG_RSA_PKCS1_SHA384);

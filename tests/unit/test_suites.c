@@ -122,16 +122,20 @@ static void test_sigschemes(void)
 		{0x0807, "ed25519", TLS_KEY_ED25519, -1, false},
 		{0x0403, "ecdsa_secp256r1_sha256", TLS_KEY_EC_P256, TLS_HASH_SHA256, false},
 		{0x0503, "ecdsa_secp384r1_sha384", TLS_KEY_EC_P384, TLS_HASH_SHA384, false},
+		{0x0603, "ecdsa_secp521r1_sha512", TLS_KEY_EC_P384, TLS_HASH_SHA512, false},
 		{0x0804, "rsa_pss_rsae_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, true},
 		{0x0805, "rsa_pss_rsae_sha384", TLS_KEY_RSA, TLS_HASH_SHA384, true},
+		{0x0806, "rsa_pss_rsae_sha512", TLS_KEY_RSA, TLS_HASH_SHA512, true},
 		{0x0401, "rsa_pkcs1_sha256", TLS_KEY_RSA, TLS_HASH_SHA256, false},
 		{0x0501, "rsa_pkcs1_sha384", TLS_KEY_RSA, TLS_HASH_SHA384, false},
+		{0x0601, "rsa_pkcs1_sha512", TLS_KEY_RSA, TLS_HASH_SHA512, false},
 	};
+	const size_t nwant = sizeof want / sizeof want[0];
 	size_t n = 0;
 	const uint16_t *all = tls_sigschemes_all(&n);
 
-	CHECK_EQ(n, 7);
-	for (size_t i = 0; i < 7 && i < n; i++) {
+	CHECK_EQ(n, nwant);
+	for (size_t i = 0; i < nwant && i < n; i++) {
 		CHECK_EQ(all[i], want[i].id);
 		const tls_sigscheme *s = tls_sigscheme_by_id(want[i].id);
 		CHECK(s != NULL);
@@ -144,7 +148,10 @@ static void test_sigschemes(void)
 		CHECK_EQ(s->pss, want[i].pss);
 	}
 	CHECK(tls_sigscheme_by_id(0x0201) == NULL); /* rsa_pkcs1_sha1 */
-	CHECK(tls_sigscheme_by_id(0x0603) == NULL); /* ecdsa_secp521r1_sha512 */
+	CHECK(tls_sigscheme_by_id(0x0203) == NULL); /* ecdsa_sha1 */
+	CHECK(tls_sigscheme_by_id(0x0303) == NULL); /* ecdsa_sha224: below SHA-256 */
+	CHECK(tls_sigscheme_by_id(0x0301) == NULL); /* rsa_pkcs1_sha224 */
+	CHECK(tls_sigscheme_by_id(0x0101) == NULL); /* rsa_pkcs1_md5 */
 	CHECK(tls_sigscheme_by_id(0x0809) == NULL); /* rsa_pss_pss_sha256 */
 	CHECK(tls_sigscheme_by_id(0x0808) == NULL); /* ed448 */
 }
@@ -161,6 +168,7 @@ static void test_lengths(void)
 	CHECK_EQ(tls_aead_fixed_iv_len(-1), 0);
 	CHECK_EQ(tls_hash_len(TLS_HASH_SHA256), 32);
 	CHECK_EQ(tls_hash_len(TLS_HASH_SHA384), 48);
+	CHECK_EQ(tls_hash_len(TLS_HASH_SHA512), 64);
 	CHECK_EQ(tls_hash_len(7), 0);
 }
 
