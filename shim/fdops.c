@@ -45,19 +45,21 @@ int shim_fd_attach(int fd, sconn *s)
 	return 0;
 }
 
-void shim_fd_release(int fd)
+int shim_fd_release(int fd)
 {
 	if (!fdtab_get(fd) || shim_fork_foreign()) /* vfork child: the table is the parent's */
-		return;
+		return 0;
 	sconn *old = fdtab_set(fd, NULL);
 	if (!old || old == (sconn *)-1)
-		return;
+		return 0;
 	if (fd <= 2)
 		shim_stdio_detached(fd);
 	/* close_notify when the last reference in the owning process goes
 	 * (INTERFACE.md): after fork only the process that claimed the
 	 * connection may end it (fork.h). */
 	if (__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL) == 0 && shim_fork_owns(old))
-		pump_shutdown_write(old, fd);
+		pump_close(old, fd);
+	int parked = pump_park(old, fd); /* another thread's pump call still uses the number */
 	shim_unref(old);
+	return parked;
 }

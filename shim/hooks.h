@@ -21,8 +21,11 @@ int shim_fd_attach(int fd, sconn *s);
 
 /* shim_fd_release(fd): ${fd} is being closed: it stops naming its
  * connection, and the last descriptor of the owning process sends
- * close_notify after any queued data. No-op for descriptors not ours. */
-void shim_fd_release(int fd);
+ * close_notify after any queued data. No-op for descriptors not ours.
+ * Returns 1 when ${fd} was parked (pump_park: a pump call still uses it;
+ * it is closed when that call returns) and the caller must not close it,
+ * else 0. A caller that closes it anyway is safe, only less strict. */
+int shim_fd_release(int fd);
 
 /* shim_fd_forget(fd): the kernel handed out ${fd} anew (socket, accept,
  * ...), so whatever we had registered there was closed without us seeing

@@ -53,9 +53,30 @@ void pump_prepare(sconn *s, int fd);
  * readable, writable (if asked) and POLLERR. */
 short pump_revents(sconn *s, short want, short *need);
 
-/* pump_shutdown_write(s, fd): send close_notify (after queued data),
- * waiting a bounded time on a blocking or non-blocking socket alike. */
+/* pump_shutdown_write(s, fd): shutdown(SHUT_WR) of ${fd}, a number of
+ * ${s}: send close_notify (after queued data), waiting a bounded time on a
+ * blocking or non-blocking socket alike. A write in another thread is
+ * stopped at its next record boundary; if it does not get there within
+ * 100 ms (blocked on a peer that does not read), or if this is a signal
+ * handler that interrupted this thread's own write, no close_notify is
+ * sent and the write side is just marked shut: the caller's real
+ * shutdown() then wakes the writer with EPIPE, as on a plain socket. */
 void pump_shutdown_write(sconn *s, int fd);
+
+/* pump_close(s, fd): the last number ${fd} of ${s} in the owning process
+ * is being closed (already out of the table, still open): send
+ * close_notify as pump_shutdown_write does, through a private duplicate of
+ * the socket, never through the number. */
+void pump_close(sconn *s, int fd);
+
+/* pump_park(s, fd): ${fd}, a number of ${s} already out of the table, is
+ * about to be closed. If a pump call on ${s} is in flight, point ${fd} at a
+ * placeholder socket instead (dup3), which is freed when the last such
+ * call returns, so that no call of the pump can reach whatever the program
+ * opens next on that number. Returns 1 when ${fd} was parked (the caller
+ * must not close it: it is closed for the program), 0 when the caller
+ * closes it as usual. Async-signal-safe. */
+int pump_park(sconn *s, int fd);
 
 /* pump_close_at_exit(s, fd): the process is exiting with ${s} open (many
  * programs never close their sockets): send close_notify as close() would,
