@@ -108,11 +108,32 @@ static void unpin(sconn *s)
 		unpark(s);
 }
 
-/* ${fd} is still a number of ${s}: a descriptor of the table, or the
- * closer's private duplicate (pump_close). */
+/* ${fd} is still a number of ${s}: a descriptor of the table; while the
+ * last one closes, only the closer's private duplicate (pump_close). */
 static bool ours(const sconn *s, int fd)
 {
-	return fd == __atomic_load_n(&s->close_fd, __ATOMIC_RELAXED) || fdtab_get(fd) == s;
+	int c = __atomic_load_n(&s->close_fd, __ATOMIC_SEQ_CST);
+	if (c >= 0)
+		return fd == c;
+	return fdtab_get(fd) == s;
+}
+
+/* Point ${fd} at a fresh placeholder socket, atomically (dup3): an
+ * unconnected Unix stream socket, on which send and recv fail (ENOTCONN,
+ * EINVAL) without SIGPIPE, and which the program's close() frees like any
+ * descriptor. ${*ino} gets its inode. 0, or -1 (out of descriptors). */
+static int placeholder(int fd, unsigned long *ino)
+{
+	int ph = REAL(socket)(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct stat st;
+	int r = -1;
+	if (ph >= 0 && fstat(ph, &st) == 0 && REAL(dup3)(ph, fd, O_CLOEXEC) >= 0) {
+		*ino = (unsigned long)st.st_ino;
+		r = 0;
+	}
+	if (ph >= 0)
+		REAL(close)(ph);
+	return r;
 }
 
 /* The only ways the pump reaches the socket. A number that stopped being
@@ -178,20 +199,19 @@ int pump_park(sconn *s, int fd)
 	}
 	if (!p)
 		return 0; /* all taken: close it; the checks before each call remain */
-	/* An unconnected Unix stream socket: send and recv on it fail with
-	 * ENOTCONN/EINVAL and raise no SIGPIPE. */
-	int ph = REAL(socket)(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* The number may be the placeholder pump_close_begin put there. */
 	struct stat st;
-	if (ph < 0 || fstat(ph, &st) < 0 || REAL(dup3)(ph, fd, O_CLOEXEC) < 0) {
-		if (ph >= 0)
-			REAL(close)(ph);
+	unsigned long ino = 0;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && s->close_ph_ino &&
+	    (unsigned long)st.st_ino == s->close_ph_ino)
+		ino = s->close_ph_ino;
+	else if (placeholder(fd, &ino) < 0) {
 		__atomic_store_n(&p->state, 0, __ATOMIC_RELEASE);
 		errno = saved;
 		return 0;
 	}
-	REAL(close)(ph);
 	p->fd = fd;
-	p->ino = (unsigned long)st.st_ino;
+	p->ino = ino;
 	__atomic_store_n(&p->state, 2, __ATOMIC_SEQ_CST);
 	/* The last pin may have gone before this entry was there to see. */
 	if (__atomic_load_n(&s->pins, __ATOMIC_SEQ_CST) == 0)
@@ -872,25 +892,62 @@ void pump_shutdown_write(sconn *s, int fd)
 	unpin(s);
 }
 
+int pump_close_begin(sconn *s, int fd)
+{
+	int saved = errno;
+	int priv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
+	int none = -1;
+	if (priv < 0 || !__atomic_compare_exchange_n(&s->close_fd, &none, priv, false,
+						     __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+		if (priv >= 0)
+			REAL(close)(priv);
+		errno = saved;
+		return -1;
+	}
+	/* From here a pump call on ${fd} fails (ours), and the number no
+	 * longer reaches the socket at all: a write() racing with this close
+	 * can find the number out of the table and go to the real write(),
+	 * which must not put its bytes on the TLS stream in clear. */
+	unsigned long ino = 0;
+	if (placeholder(fd, &ino) < 0) {
+		__atomic_store_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+		REAL(close)(priv);
+		errno = saved;
+		return -1;
+	}
+	s->close_ph_ino = ino;
+	errno = saved;
+	return 0;
+}
+
+void pump_close_end(sconn *s)
+{
+	int c = __atomic_exchange_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+	if (c >= 0)
+		REAL(close)(c);
+}
+
 void pump_close(sconn *s, int fd)
 {
 	int saved = errno;
-	/* close_notify goes to the socket, not to a number (issue 9, 8): a
-	 * private duplicate, which no other thread can close or reuse while
-	 * we wait (the program's number is out of the table already). Two
-	 * system calls per closed connection; at the descriptor limit the
-	 * program's own number, still open until our caller closes it. */
-	int priv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
-	int sock = priv >= 0 ? priv : fd;
+	/* close_notify goes to the socket, not to a number (issue 9, 8): the
+	 * private duplicate pump_close_begin made, or one made now. At the
+	 * descriptor limit, the program's own number, still open until our
+	 * caller closes it. */
+	int sock = __atomic_load_n(&s->close_fd, __ATOMIC_SEQ_CST);
+	if (sock < 0) {
+		int priv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
+		sock = priv >= 0 ? priv : fd;
+		__atomic_store_n(&s->close_fd, sock, __ATOMIC_SEQ_CST);
+	}
 	sconn *pw;
 	if (lock_wr_briefly(s, &pw) == 0) {
-		__atomic_store_n(&s->close_fd, sock, __ATOMIC_RELAXED);
 		shutdown_locked(s, sock, CLOSE_FLUSH_US);
-		__atomic_store_n(&s->close_fd, -1, __ATOMIC_RELAXED);
 		UNLOCK_WR(s, pw);
 	}
-	if (priv >= 0)
-		REAL(close)(priv);
+	int c = __atomic_exchange_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+	if (c >= 0 && c != fd)
+		REAL(close)(c);
 	errno = saved;
 }
 

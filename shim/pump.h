@@ -63,10 +63,25 @@ short pump_revents(sconn *s, short want, short *need);
  * shutdown() then wakes the writer with EPIPE, as on a plain socket. */
 void pump_shutdown_write(sconn *s, int fd);
 
+/* pump_close_begin(s, fd): ${fd} is about to be closed and is probably the
+ * last number of ${s}: make a private duplicate of the socket (the only
+ * number the pump uses from now on) and point ${fd} at a placeholder, so
+ * that nothing written to ${fd} from here can reach the socket in clear.
+ * 0, or -1 when nothing was done (out of descriptors, or another close is
+ * under way). Follow with pump_close or pump_close_end. */
+int pump_close_begin(sconn *s, int fd);
+
+/* pump_close_end(s): drop what pump_close_begin made if pump_close did not
+ * use it (${fd} was not the last number after all). */
+void pump_close_end(sconn *s);
+
 /* pump_close(s, fd): the last number ${fd} of ${s} in the owning process
- * is being closed (already out of the table, still open): send
- * close_notify as pump_shutdown_write does, through a private duplicate of
- * the socket, never through the number. */
+ * is being closed: send close_notify as pump_shutdown_write does, through
+ * the private duplicate of pump_close_begin (or one made now), never
+ * through the number. A writer in another thread is stopped at a record
+ * boundary; one blocked in the kernel, or this thread's own write
+ * interrupted by the signal handler we run in, gets no close_notify after
+ * it (its record may be half sent). */
 void pump_close(sconn *s, int fd);
 
 /* pump_park(s, fd): ${fd}, a number of ${s} already out of the table, is

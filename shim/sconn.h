@@ -48,7 +48,9 @@ typedef struct sconn {
 	int sock_errno;         /* the TCP connection itself failed with this errno (atomic) */
 	bool timed_out;         /* handshake_timeout passed (atomic) */
 	int pins;               /* pump calls in flight on some number of ours (atomic) */
-	int close_fd;           /* the closer's private dup of the socket, or -1 (->wr held) */
+	int close_fd;           /* closing: the closer's private dup of the socket, the
+				 * only number the pump may use then; else -1 (atomic) */
+	unsigned long close_ph_ino; /* inode of the placeholder the closing number got */
 	struct sconn_parked {
 		int state;         /* atomic: 0 free, 1 being filled, 2 parked, 3 being freed */
 		int fd;            /* the number the program closed, now the placeholder */
