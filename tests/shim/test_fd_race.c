@@ -78,6 +78,48 @@ static void *write_side(void *arg)
 	return NULL;
 }
 
+/* Open a file (${as_file}) or a socketpair until one gets the number
+ * ${fd}: it may be parked for a moment (a pump call of the writer still
+ * uses it). The others stay open meanwhile, so the lower numbers stay
+ * taken. Returns ${fd} (with *file or *other set), or -1 when it did not
+ * come back. */
+static int reuse(int fd, bool as_file, const char *path, int *file, int *other)
+{
+	int extra[256], nextra = 0, got = -1;
+	while (nextra < 250) {
+		int a = -1, b = -1;
+		if (as_file) {
+			a = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		} else {
+			int sp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+				       sp) == 0) {
+				a = sp[0] == fd ? sp[0] : sp[1];
+				b = sp[0] == fd ? sp[1] : sp[0];
+			}
+		}
+		if (a == fd) {
+			got = fd;
+			if (as_file)
+				*file = a;
+			else
+				*other = b;
+			break;
+		}
+		if (a >= 0)
+			extra[nextra++] = a;
+		if (b >= 0)
+			extra[nextra++] = b;
+		if (nextra % 32 == 0)
+			shimtest_sleep_ms(1);
+		else
+			sched_yield();
+	}
+	for (int k = 0; k < nextra; k++)
+		close(extra[k]);
+	return got;
+}
+
 struct server {
 	shimtest_buf got;
 	ssize_t last;
@@ -130,40 +172,15 @@ int main(int argc, char **argv)
 		pthread_t wt = shimtest_thread(write_side, &w);
 		shimtest_sleep_ms(it % 3);
 
-		/* Close and reuse the number at once. It may be parked for a
-		 * moment (the writer's call still uses it): open until the
-		 * number comes back, keeping the others open meanwhile. */
-		int sp[2] = {-1, -1}, file = -1, mine = -1, other = -1;
-		int extra[64], nextra = 0;
+		/* Close and reuse the number at once. */
+		int file = -1, other = -1;
 		CHECK_EQ(close(fd), 0);
-		for (int tries = 0; tries < 64 && mine != fd; tries++) {
-			if (mine >= 0) {
-				extra[nextra++] = mine;
-				if (other >= 0)
-					extra[nextra++] = other;
-				mine = other = -1;
-				if (nextra > 60)
-					break;
-				sched_yield();
-			}
-			if (it % 2 == 0) {
-				file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-				mine = file;
-			} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-					      0, sp) == 0) {
-				mine = sp[0] == fd ? sp[0] : sp[1];
-				other = sp[0] == fd ? sp[1] : sp[0];
-			}
-		}
-		for (int k = 0; k < nextra; k++)
-			close(extra[k]);
-		if (mine != fd) /* never came back: not a reuse */
-			file = -1, other = -1;
-		CHECK(mine >= 0);
+		int mine = reuse(fd, it % 2 == 0, path, &file, &other);
 		shimtest_sleep_ms(1);
 		__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
 		pthread_join(wt, NULL);
 		reused += mine == fd;
+		int sp[2] = {mine, other};
 
 		/* What reached the new file or socket. */
 		shimtest_buf got = {0};
@@ -181,8 +198,8 @@ int main(int argc, char **argv)
 			ssize_t n;
 			while ((n = recv(other, b, sizeof b, MSG_DONTWAIT)) > 0)
 				shimtest_buf_add(&got, b, (size_t)n);
-			close(mine);
-			close(other);
+			close(sp[0]);
+			close(sp[1]);
 		}
 		foreign_bytes += got.len > 0;
 		if (!only_chunks(got.p, got.len)) {
