@@ -90,16 +90,17 @@ static void side_unlock(pthread_mutex_t *m, sconn **held, sconn *prev)
  * it, and is only freed when the last pin goes. No system call of the
  * pump can then reach a file or socket the number names later.
  *
- * The Dekker pair: pin() adds and then reads the table (fence between);
- * the closer clears the table slot and then reads pins (fence between).
- * Either the closer sees the pin and parks, or the pump sees the cleared
- * slot and stops. */
+ * The Dekker pair, with read-modify-writes on both sides (no fences, which
+ * TSan does not model): pin() adds to pins and then reads the table slot;
+ * the closer clears the slot (an exchange) and then reads pins with an
+ * add of 0, which reads the latest value. Either that add comes after the
+ * pin (the closer sees it and parks), or the pin reads the add's value and
+ * so synchronises with it, and the pump then sees the cleared slot. */
 static void unpark(sconn *s);
 
 static void pin(sconn *s)
 {
 	__atomic_add_fetch(&s->pins, 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 static void unpin(sconn *s)
@@ -186,8 +187,7 @@ static void unpark(sconn *s)
 
 int pump_park(sconn *s, int fd)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the cleared slot before pins: see pin() */
-	if (__atomic_load_n(&s->pins, __ATOMIC_SEQ_CST) == 0)
+	if (__atomic_fetch_add(&s->pins, 0, __ATOMIC_SEQ_CST) == 0) /* see pin() */
 		return 0;
 	int saved = errno;
 	struct sconn_parked *p = NULL;
@@ -214,7 +214,7 @@ int pump_park(sconn *s, int fd)
 	p->ino = ino;
 	__atomic_store_n(&p->state, 2, __ATOMIC_SEQ_CST);
 	/* The last pin may have gone before this entry was there to see. */
-	if (__atomic_load_n(&s->pins, __ATOMIC_SEQ_CST) == 0)
+	if (__atomic_fetch_add(&s->pins, 0, __ATOMIC_SEQ_CST) == 0)
 		unpark(s);
 	errno = saved;
 	return 1;
