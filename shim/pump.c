@@ -580,7 +580,7 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
-	if (__atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE))
+	if (sconn_plaintext(s))
 		return REAL(recv)(fd, buf, n, flags);
 	if (n == 0)
 		return 0;
@@ -664,7 +664,7 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
-	if (__atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE))
+	if (sconn_plaintext(s))
 		return REAL(send)(fd, buf, n, flags);
 	int sflags = (flags & MSG_NOSIGNAL) | (nb ? MSG_DONTWAIT : 0);
 	sconn *pw;
@@ -756,8 +756,7 @@ void pump_prepare(sconn *s, int fd)
 	pin(s);
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		handshake_if_free(s, fd);
-	else if (!__atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE) &&
-		 (tls_conn_state(s->tls) & TLS_ST_SEND))
+	else if (!sconn_plaintext(s) && (tls_conn_state(s->tls) & TLS_ST_SEND))
 		flush_if_free(s, fd);
 	unpin(s);
 	errno = saved;
@@ -770,7 +769,7 @@ void pump_progress(sconn *s, int fd)
 	sconn *pr;
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
 		handshake_if_free(s, fd);
-	} else if (!__atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE)) {
+	} else if (!sconn_plaintext(s)) {
 		flush_if_free(s, fd);
 		if (TRYLOCK_RD(s, &pr) == 0) {
 			unsigned st = tls_conn_state(s->tls);

@@ -36,9 +36,9 @@ typedef struct sconn {
 	pthread_mutex_t rd, wr;
 	bool client;
 	bool established_logged; /* the per-connection info line was written */
-	bool failure_logged;     /* the refusal was written */
-	bool plaintext;          /* server, plaintext = allow: the peer spoke in clear */
-	bool sniffed;            /* we looked at the peer's first byte (plaintext = allow) */
+	bool failure_logged;     /* the refusal was written (atomic) */
+	bool plaintext;          /* server, plaintext = allow: the peer spoke in clear (atomic) */
+	bool sniffed;            /* we looked at the peer's first byte (atomic) */
 	bool shut_wr;            /* close_notify sealed (shutdown(SHUT_WR) or close) */
 	bool stop_wr;            /* shutdown/close wants the write side: writers stop (atomic) */
 	bool ready;              /* handshake done and logged (atomic) */
@@ -76,6 +76,13 @@ sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *pe
  * close_notify here; see shim_close). */
 void sconn_ref(sconn *s);
 void sconn_unref(sconn *s);
+
+/* sconn_plaintext(s): a plaintext = allow server connection whose peer
+ * spoke in clear (set once, by the handshake; read from anywhere). */
+static inline bool sconn_plaintext(const sconn *s)
+{
+	return __atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE);
+}
 
 /* shim_now_us(): CLOCK_MONOTONIC in microseconds. */
 uint64_t shim_now_us(void);
