@@ -240,13 +240,16 @@ int epset_spec_add(struct eset *es, struct ereg *r)
 		es->capspec = cap;
 	}
 	r->spec = es->nspec;
-	es->spec[es->nspec++] = r;
+	es->spec[es->nspec] = r;
+	/* Read without the lock by epoll_wait's "anything to scan?" test. */
+	__atomic_store_n(&es->nspec, es->nspec + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
 static void spec_del(struct eset *es, struct ereg *r)
 {
-	struct ereg *last = es->spec[--es->nspec];
+	__atomic_store_n(&es->nspec, es->nspec - 1, __ATOMIC_RELAXED);
+	struct ereg *last = es->spec[es->nspec];
 	es->spec[r->spec] = last;
 	last->spec = r->spec;
 }

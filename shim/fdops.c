@@ -94,19 +94,34 @@ int shim_fd_attach(int fd, sconn *s)
 	return 0;
 }
 
-void shim_fd_release(int fd)
+int shim_fd_release(int fd)
 {
-	if (!fdtab_get(fd) || foreign(fd))
-		return;
+	if (!fdtab_get(fd) || foreign(fd)) /* vfork child: hidden in its own view */
+		return 0;
+	/* The last number of a connection (the usual close): cut it off the
+	 * socket first, before it leaves the table, so that a write() racing
+	 * with this close never reaches the socket in clear (pump.h). */
+	sconn *s = fdtab_acquire(fd);
+	bool begun = s && __atomic_load_n(&s->aliases, __ATOMIC_ACQUIRE) == 1 &&
+		     shim_fork_owns(s) && pump_close_begin(s, fd) == 0;
 	sconn *old = fdtab_set(fd, NULL);
-	if (!old || old == (sconn *)-1)
-		return;
-	if (fd <= 2)
-		shim_stdio_detached(fd);
-	/* close_notify when the last reference in the owning process goes
-	 * (INTERFACE.md): after fork only the process that claimed the
-	 * connection may end it (fork.h). */
-	if (__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL) == 0 && shim_fork_owns(old))
-		pump_shutdown_write(old, fd);
-	shim_unref(old);
+	int parked = 0;
+	if (old && old != (sconn *)-1) {
+		if (fd <= 2)
+			shim_stdio_detached(fd);
+		/* close_notify when the last reference in the owning process
+		 * goes (INTERFACE.md): after fork only the process that
+		 * claimed the connection may end it (fork.h). */
+		if (__atomic_sub_fetch(&old->aliases, 1, __ATOMIC_ACQ_REL) == 0 &&
+		    shim_fork_owns(old))
+			pump_close(old, fd);
+		parked = pump_park(old, fd); /* another thread's pump call still uses the number */
+		shim_unref(old);
+	}
+	if (s) {
+		if (begun)
+			pump_close_end(s);
+		shim_unref(s);
+	}
+	return parked;
 }

@@ -309,8 +309,8 @@ size_t shim_refusal_hint(const sconn *s, char *out, size_t len)
 	shim_hint_facts f = {
 		.client = s->client,
 		.ready = s->ready,
-		.timed_out = s->timed_out,
-		.sock_errno = s->sock_errno,
+		.timed_out = __atomic_load_n(&s->timed_out, __ATOMIC_ACQUIRE),
+		.sock_errno = __atomic_load_n(&s->sock_errno, __ATOMIC_ACQUIRE),
 		.cert_missing = tls_conn_client_cert_missing(s->tls),
 		.by_name = r->server_name[0] != '\0',
 		.peer_names = names,

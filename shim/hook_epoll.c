@@ -117,7 +117,7 @@ static int arm(struct eset *es, struct ereg *r, uint32_t need)
 static uint32_t look_tls(struct eset *es, struct ereg *r, uint64_t now, uint64_t *wake, bool commit)
 {
 	sconn *s = r->s;
-	if (r->off || r->gone || s->plaintext)
+	if (r->off || r->gone || sconn_plaintext(s))
 		return 0;
 	bool ready = __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
 	if (r->fired || r->hup || (!ready && now >= s->deadline_us)) {
@@ -213,7 +213,7 @@ static void refresh(struct eset *es)
 			if (!r || r->kind != REG_PLAIN)
 				continue;
 			sconn *s = fdtab_get(r->fd) ? fdtab_acquire(r->fd) : NULL;
-			if (s && !s->plaintext) {
+			if (s && !sconn_plaintext(s)) {
 				if (epset_make_tls(es, r, s) < 0)
 					shim_unref(s); /* stays plain; retried at the next change */
 				continue;
@@ -253,7 +253,7 @@ static void refresh(struct eset *es)
 			 * (unless a dup keeps the file open: then its reports
 			 * carry a tag we no longer know, and are dropped). */
 			epset_reg_free(es, r);
-		} else if (r->kind == REG_TLS && r->s->plaintext) {
+		} else if (r->kind == REG_TLS && sconn_plaintext(r->s)) {
 			/* plaintext = allow: the peer spoke in clear; the kernel's
 			 * view is the truth from now on. */
 			if (kctl(es, EPOLL_CTL_MOD, r->fd, r->events & ~EPOLLEXCLUSIVE,
@@ -324,7 +324,7 @@ static void drop_stale(struct eset *es, int fd)
 static int ctl_add(struct eset *es, int fd, const struct epoll_event *ev)
 {
 	sconn *s = fdtab_get(fd) ? fdtab_acquire(fd) : NULL;
-	if (s && s->plaintext) {
+	if (s && sconn_plaintext(s)) {
 		shim_unref(s);
 		s = NULL;
 	}
@@ -406,7 +406,7 @@ static int ctl_mod(struct eset *es, int fd, const struct epoll_event *ev)
 {
 	struct ereg *r = epset_find(es, fd);
 	sconn *s = fdtab_get(fd) ? fdtab_acquire(fd) : NULL;
-	if (s && s->plaintext) {
+	if (s && sconn_plaintext(s)) {
 		shim_unref(s);
 		s = NULL;
 	}

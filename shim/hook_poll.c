@@ -49,7 +49,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 	}
 	for (nfds_t i = 0; i < n; i++) {
 		conns[i] = fdtab_acquire(fds[i].fd);
-		if (conns[i] && conns[i]->plaintext) { /* plaintext = allow, in clear */
+		if (conns[i] && sconn_plaintext(conns[i])) { /* plaintext = allow, in clear */
 			sconn_unref(conns[i]);
 			conns[i] = NULL;
 		}

@@ -106,7 +106,8 @@ SHIM_EXPORT int close(int fd)
 {
 	if (shim_ownfd_refused(fd)) /* tlshim's own (ownfd.h): not the program's to close */
 		return -1;
-	shim_fd_release(fd);
+	if (shim_fd_release(fd))
+		return 0; /* parked: closed when the pump call using it returns */
 	return REAL(close)(fd);
 }
 
@@ -138,9 +139,8 @@ SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *le
 		sconn *s = fdtab_acquire(fd);
 		if (s) {
 			int e = pump_errno(s);
-			bool report = e && !s->so_error_reported;
-			if (report)
-				s->so_error_reported = true;
+			bool report = e && !__atomic_exchange_n(&s->so_error_reported, true,
+								__ATOMIC_ACQ_REL);
 			shim_unref(s);
 			if (report) {
 				*(int *)val = e;

@@ -24,8 +24,11 @@ int shim_fd_attach(int fd, sconn *s);
  * connection, and the last descriptor of the owning process sends
  * close_notify after any queued data. No-op for descriptors not ours.
  * In a vfork child (fork.h) release and forget only hide ${fd} from the
- * child's own lookups (fdtab_hide): the table is the parent's. */
-void shim_fd_release(int fd);
+ * child's own lookups (fdtab_hide): the table is the parent's.
+ * Returns 1 when ${fd} was parked (pump_park: a pump call still uses it;
+ * it is closed when that call returns) and the caller must not close it,
+ * else 0. A caller that closes it anyway is safe, only less strict. */
+int shim_fd_release(int fd);
 
 /* shim_fd_may_alias(oldfd): before a call that copies ${oldfd} (dup,
  * dup2, dup3, F_DUPFD): 0 when it may go ahead, -1 with errno EPERM (and a

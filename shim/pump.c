@@ -7,8 +7,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "consts.h"
+#include "fdtab.h"
 #include "fork.h"
 #include "hint.h"
 #include "log.h"
@@ -18,6 +21,204 @@
  * close_notify out, even on a non-blocking socket (the kernel would have
  * kept sending after close, so dropping them would lose data). */
 #define CLOSE_FLUSH_US (2u * 1000000u)
+
+/* How long shutdown()/close() wait for another thread's write to reach a
+ * record boundary (it stops there once ->stop_wr is set) before giving up
+ * on close_notify: a writer blocked in the kernel on a peer that does not
+ * read never gets there, and the real shutdown() must wake it, as on a
+ * plain socket (issue 9, 7). */
+#define LOCK_WAIT_US (100u * 1000u)
+
+/* The locks this thread holds or is taking, per side. A signal handler
+ * that interrupted this thread inside the pump and then reads, writes or
+ * closes the same connection must never wait for them: its own thread
+ * holds them and cannot run until the handler returns (DESIGN.md "Threads
+ * and signals"). Set before locking and cleared after unlocking, so a
+ * handler errs only on the side of not waiting. initial-exec: the library
+ * is preloaded (in the static TLS block), so this is one load, safe in a
+ * handler. */
+static __thread sconn *held_wr __attribute__((tls_model("initial-exec")));
+static __thread sconn *held_rd __attribute__((tls_model("initial-exec")));
+
+/* Take ${m}, one side of ${s}; -1 with EDEADLK when this thread holds it
+ * already (we run in a signal handler that interrupted the pump). */
+static int side_lock(sconn *s, pthread_mutex_t *m, sconn **held, sconn **prev)
+{
+	if (*held == s) {
+		errno = EDEADLK;
+		return -1;
+	}
+	*prev = *held;
+	*held = s;
+	pthread_mutex_lock(m);
+	return 0;
+}
+
+/* side_trylock: the same without waiting; -1 when it is busy. */
+static int side_trylock(sconn *s, pthread_mutex_t *m, sconn **held, sconn **prev)
+{
+	if (*held == s)
+		return -1;
+	*prev = *held;
+	*held = s;
+	if (pthread_mutex_trylock(m) == 0)
+		return 0;
+	*held = *prev;
+	return -1;
+}
+
+static void side_unlock(pthread_mutex_t *m, sconn **held, sconn *prev)
+{
+	pthread_mutex_unlock(m);
+	*held = prev;
+}
+
+#define LOCK_WR(s, prev)    side_lock(s, &(s)->wr, &held_wr, prev)
+#define LOCK_RD(s, prev)    side_lock(s, &(s)->rd, &held_rd, prev)
+#define TRYLOCK_WR(s, prev) side_trylock(s, &(s)->wr, &held_wr, prev)
+#define TRYLOCK_RD(s, prev) side_trylock(s, &(s)->rd, &held_rd, prev)
+#define UNLOCK_WR(s, prev)  side_unlock(&(s)->wr, &held_wr, prev)
+#define UNLOCK_RD(s, prev)  side_unlock(&(s)->rd, &held_rd, prev)
+
+/* Descriptor numbers (issue 9, 8). The kernel resolves a number afresh in
+ * every system call, and a pump call makes several: another thread may
+ * close the program's number in between and open something else on it.
+ * So every call pins the connection (pins), and checks before each system
+ * call that its number still names this connection (ours); a close() of a
+ * number while pins > 0 parks it (pump_park): the number is atomically
+ * pointed at a placeholder socket (dup3), which fails every call made on
+ * it, and is only freed when the last pin goes. No system call of the
+ * pump can then reach a file or socket the number names later.
+ *
+ * The Dekker pair, with read-modify-writes on both sides (no fences, which
+ * TSan does not model): pin() adds to pins and then reads the table slot;
+ * the closer clears the slot (an exchange) and then reads pins with an
+ * add of 0, which reads the latest value. Either that add comes after the
+ * pin (the closer sees it and parks), or the pin reads the add's value and
+ * so synchronises with it, and the pump then sees the cleared slot. */
+static void unpark(sconn *s);
+
+static void pin(sconn *s)
+{
+	__atomic_add_fetch(&s->pins, 1, __ATOMIC_SEQ_CST);
+}
+
+static void unpin(sconn *s)
+{
+	if (__atomic_sub_fetch(&s->pins, 1, __ATOMIC_SEQ_CST) == 0)
+		unpark(s);
+}
+
+/* ${fd} is still a number of ${s}: a descriptor of the table; while the
+ * last one closes, only the closer's private duplicate (pump_close). */
+static bool ours(const sconn *s, int fd)
+{
+	int c = __atomic_load_n(&s->close_fd, __ATOMIC_SEQ_CST);
+	if (c >= 0)
+		return fd == c;
+	return fdtab_get(fd) == s;
+}
+
+/* Point ${fd} at a fresh placeholder socket, atomically (dup3): an
+ * unconnected Unix stream socket, on which send and recv fail (ENOTCONN,
+ * EINVAL) without SIGPIPE, and which the program's close() frees like any
+ * descriptor. ${*ino} gets its inode. 0, or -1 (out of descriptors). */
+static int placeholder(int fd, unsigned long *ino)
+{
+	int ph = REAL(socket)(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct stat st;
+	int r = -1;
+	if (ph >= 0 && fstat(ph, &st) == 0 && REAL(dup3)(ph, fd, O_CLOEXEC) >= 0) {
+		*ino = (unsigned long)st.st_ino;
+		r = 0;
+	}
+	if (ph >= 0)
+		REAL(close)(ph);
+	return r;
+}
+
+/* The only ways the pump reaches the socket. A number that stopped being
+ * ours fails with EBADF, before the call or (when the call failed on it)
+ * after, so that the error of a placeholder or of an unrelated file is
+ * never taken for the connection's. */
+static ssize_t sock_send(sconn *s, int fd, const void *p, size_t n, int flags)
+{
+	if (!ours(s, fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	ssize_t w = REAL(send)(fd, p, n, flags);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !ours(s, fd))
+		errno = EBADF;
+	return w;
+}
+
+static ssize_t sock_recv(sconn *s, int fd, void *p, size_t n, int flags)
+{
+	if (!ours(s, fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	ssize_t r = REAL(recv)(fd, p, n, flags);
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !ours(s, fd))
+		errno = EBADF;
+	return r;
+}
+
+/* Free the numbers parked on ${s} (the last pin went): each is closed only
+ * if it still is the placeholder we put there (the program may have
+ * dup2()ed something else onto the number it closed). */
+static void unpark(sconn *s)
+{
+	int saved = errno;
+	for (size_t i = 0; i < sizeof s->parked / sizeof s->parked[0]; i++) {
+		struct sconn_parked *p = &s->parked[i];
+		int want = 2;
+		if (!__atomic_compare_exchange_n(&p->state, &want, 3, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		struct stat st;
+		if (fstat(p->fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == p->ino)
+			REAL(close)(p->fd);
+		__atomic_store_n(&p->state, 0, __ATOMIC_RELEASE);
+	}
+	errno = saved;
+}
+
+int pump_park(sconn *s, int fd)
+{
+	if (__atomic_fetch_add(&s->pins, 0, __ATOMIC_SEQ_CST) == 0) /* see pin() */
+		return 0;
+	int saved = errno;
+	struct sconn_parked *p = NULL;
+	for (size_t i = 0; i < sizeof s->parked / sizeof s->parked[0] && !p; i++) {
+		int want = 0;
+		if (__atomic_compare_exchange_n(&s->parked[i].state, &want, 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			p = &s->parked[i];
+	}
+	if (!p)
+		return 0; /* all taken: close it; the checks before each call remain */
+	/* The number may be the placeholder pump_close_begin put there. */
+	struct stat st;
+	unsigned long ino = 0;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && s->close_ph_ino &&
+	    (unsigned long)st.st_ino == s->close_ph_ino)
+		ino = s->close_ph_ino;
+	else if (placeholder(fd, &ino) < 0) {
+		__atomic_store_n(&p->state, 0, __ATOMIC_RELEASE);
+		errno = saved;
+		return 0;
+	}
+	p->fd = fd;
+	p->ino = ino;
+	__atomic_store_n(&p->state, 2, __ATOMIC_SEQ_CST);
+	/* The last pin may have gone before this entry was there to see. */
+	if (__atomic_fetch_add(&s->pins, 0, __ATOMIC_SEQ_CST) == 0)
+		unpark(s);
+	errno = saved;
+	return 1;
+}
 
 bool pump_is_nonblocking(int fd, int flags)
 {
@@ -38,9 +239,24 @@ static bool nonblocking(const sconn *s, int flags)
 	return (flags & MSG_DONTWAIT) || __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
 }
 
+static int sock_errno(const sconn *s)
+{
+	return __atomic_load_n(&s->sock_errno, __ATOMIC_ACQUIRE);
+}
+
+static bool timed_out(const sconn *s)
+{
+	return __atomic_load_n(&s->timed_out, __ATOMIC_ACQUIRE);
+}
+
+static void set_timed_out(sconn *s)
+{
+	__atomic_store_n(&s->timed_out, true, __ATOMIC_RELEASE);
+}
+
 static bool failed(const sconn *s)
 {
-	return s->sock_errno || s->timed_out || (tls_conn_state(s->tls) & TLS_ST_FAILED);
+	return sock_errno(s) || timed_out(s) || (tls_conn_state(s->tls) & TLS_ST_FAILED);
 }
 
 /* Alerts a server sends when it does not accept our certificate. */
@@ -62,9 +278,10 @@ static bool rejects_our_certificate(uint8_t alert)
 
 int pump_errno(sconn *s)
 {
-	if (s->sock_errno)
-		return s->sock_errno;
-	if (s->timed_out) /* INTERFACE.md: a server rule's program only sees ECONNRESET */
+	int e = sock_errno(s);
+	if (e)
+		return e;
+	if (timed_out(s)) /* INTERFACE.md: a server rule's program only sees ECONNRESET */
 		return s->client ? ETIMEDOUT : ECONNRESET;
 	uint8_t alert = 0;
 	switch (tls_conn_error(s->tls, &alert, NULL, NULL)) {
@@ -91,20 +308,20 @@ static const char *direction(const sconn *s)
 
 static void log_failure(sconn *s)
 {
-	if (s->failure_logged)
+	/* Both sides may fail at once: one line. */
+	if (__atomic_exchange_n(&s->failure_logged, true, __ATOMIC_ACQ_REL))
 		return;
-	s->failure_logged = true;
 	const char *reason = "";
 	uint8_t alert = 0;
 	bool from_peer = false;
 	tls_conn_error(s->tls, &alert, &from_peer, &reason);
-	if (s->timed_out)
+	if (timed_out(s))
 		reason = "handshake_timeout passed";
-	else if (s->sock_errno)
-		reason = strerror(s->sock_errno);
+	else if (sock_errno(s))
+		reason = strerror(sock_errno(s));
 	/* A peer that goes away after the handshake is an ordinary event; a
 	 * refused handshake or a broken record is worth a warning. */
-	int level = s->ready && (s->sock_errno ||
+	int level = s->ready && (sock_errno(s) ||
 				 tls_conn_error(s->tls, NULL, NULL, NULL) == TLS_ERR_TRUNCATED)
 			    ? SHIM_LOG_INFO
 			    : SHIM_LOG_WARN;
@@ -171,11 +388,16 @@ static void on_established(sconn *s)
 }
 
 /* The TCP connection broke (or never came up): keep its errno, unless a
- * TLS failure came first. */
+ * TLS failure came first (the read and the write side may both get here:
+ * the first wins). EBADF is not the connection's: our number of it went
+ * (sock_send). */
 static void transport_failed(sconn *s, int err)
 {
-	if (!failed(s))
-		s->sock_errno = err == EPIPE ? ECONNRESET : err;
+	if (err == EBADF || failed(s))
+		return;
+	int none = 0;
+	__atomic_compare_exchange_n(&s->sock_errno, &none, err == EPIPE ? ECONNRESET : err, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 /* Send queued ciphertext. 0 when none is left, -1 with errno otherwise. */
@@ -186,7 +408,7 @@ static int send_pending(sconn *s, int fd, int flags)
 		const uint8_t *p = tls_conn_sendbuf(s->tls, &len);
 		if (!p)
 			return 0;
-		ssize_t w = REAL(send)(fd, p, len, flags);
+		ssize_t w = sock_send(s, fd, p, len, flags);
 		if (w > 0) {
 			tls_conn_send_done(s->tls, (size_t)w);
 			continue;
@@ -217,11 +439,11 @@ static int sniff(sconn *s, int fd, bool block)
 {
 	for (;;) {
 		uint8_t b;
-		ssize_t r = REAL(recv)(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		ssize_t r = sock_recv(s, fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (r >= 0) {
-			s->sniffed = true;
+			__atomic_store_n(&s->sniffed, true, __ATOMIC_RELEASE);
 			if (r == 0 || b != TLS_CT_HANDSHAKE) {
-				s->plaintext = true;
+				__atomic_store_n(&s->plaintext, true, __ATOMIC_RELEASE);
 				shim_log(SHIM_LOG_WARN,
 					 "rule %s: server %s <-> %s: peer did not start TLS; "
 					 "passing it through in clear (plaintext = allow)",
@@ -237,7 +459,7 @@ static int sniff(sconn *s, int fd, bool block)
 		 * readiness calls report it instead of waiting forever. */
 		if (shim_now_us() >= s->deadline_us ||
 		    (block && !wait_until(fd, POLLIN, s->deadline_us))) {
-			s->timed_out = true;
+			set_timed_out(s);
 			log_failure(s);
 			errno = pump_errno(s);
 			return -1;
@@ -263,6 +485,8 @@ static int drive(sconn *s, int fd, bool block)
 		}
 		short need = 0;
 		if (send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EBADF)
+				return -1; /* our number was closed (sock_send) */
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				transport_failed(s, errno);
 				continue;
@@ -281,7 +505,8 @@ static int drive(sconn *s, int fd, bool block)
 				 * 40 ms. Acknowledge now (the kernel's quick-ack
 				 * mode ends by itself). */
 				int one = 1;
-				setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+				if (ours(s, fd))
+					setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 			}
 			on_established(s);
 			return 0;
@@ -289,7 +514,7 @@ static int drive(sconn *s, int fd, bool block)
 		if (st & TLS_ST_WANT_INPUT) {
 			size_t room;
 			uint8_t *b = tls_conn_recvbuf(s->tls, &room);
-			ssize_t r = b ? REAL(recv)(fd, b, room, MSG_DONTWAIT) : -1;
+			ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
 			if (r > 0) {
 				tls_conn_recv_done(s->tls, (size_t)r);
 				continue;
@@ -300,6 +525,8 @@ static int drive(sconn *s, int fd, bool block)
 			}
 			if (b && errno == EINTR)
 				continue;
+			if (b && errno == EBADF)
+				return -1;
 			if (b && errno != EAGAIN && errno != EWOULDBLOCK) {
 				transport_failed(s, errno);
 				continue;
@@ -309,7 +536,7 @@ static int drive(sconn *s, int fd, bool block)
 		if (!need)
 			need = POLLIN;
 		if (shim_now_us() >= s->deadline_us) {
-			s->timed_out = true;
+			set_timed_out(s);
 			continue;
 		}
 		if (!block) {
@@ -324,8 +551,15 @@ int pump_handshake(sconn *s, int fd, bool block)
 {
 	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		return 0;
-	pthread_mutex_lock(&s->wr);
-	pthread_mutex_lock(&s->rd);
+	sconn *pw, *pr;
+	if (LOCK_WR(s, &pw) < 0)
+		return -1;
+	if (LOCK_RD(s, &pr) < 0) {
+		UNLOCK_WR(s, pw);
+		errno = EDEADLK;
+		return -1;
+	}
+	pin(s);
 	int r = shim_fork_claim(s);
 	if (r == 0 && !s->ready && !s->plaintext) {
 		if (!s->client && s->rule->plaintext_allow && !s->sniffed)
@@ -334,8 +568,9 @@ int pump_handshake(sconn *s, int fd, bool block)
 			r = drive(s, fd, block);
 	}
 	int saved = errno;
-	pthread_mutex_unlock(&s->rd);
-	pthread_mutex_unlock(&s->wr);
+	UNLOCK_RD(s, pr);
+	UNLOCK_WR(s, pw);
+	unpin(s);
 	errno = saved;
 	return r;
 }
@@ -343,14 +578,15 @@ int pump_handshake(sconn *s, int fd, bool block)
 /* Flush from the read side without waiting for the write lock. */
 static void flush_if_free(sconn *s, int fd)
 {
-	if (pthread_mutex_trylock(&s->wr) != 0)
+	sconn *pw;
+	if (TRYLOCK_WR(s, &pw) != 0)
 		return;
 	int saved = errno;
 	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 	    errno != EAGAIN && errno != EWOULDBLOCK)
 		transport_failed(s, errno);
 	errno = saved;
-	pthread_mutex_unlock(&s->wr);
+	UNLOCK_WR(s, pw);
 }
 
 ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
@@ -358,13 +594,17 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
-	if (s->plaintext)
+	if (sconn_plaintext(s))
 		return REAL(recv)(fd, buf, n, flags);
 	if (n == 0)
 		return 0;
-	pthread_mutex_lock(&s->rd);
+	sconn *pr;
+	if (LOCK_RD(s, &pr) < 0)
+		return -1; /* a signal handler reading while its thread reads */
+	pin(s);
 	if (shim_fork_claim(s) < 0) { /* another process uses it since fork (fork.h) */
-		pthread_mutex_unlock(&s->rd);
+		UNLOCK_RD(s, pr);
+		unpin(s);
 		errno = EPERM;
 		return -1;
 	}
@@ -406,7 +646,7 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 		}
 		size_t room;
 		uint8_t *b = tls_conn_recvbuf(s->tls, &room);
-		ssize_t r = b ? REAL(recv)(fd, b, room, nb ? MSG_DONTWAIT : 0) : -1;
+		ssize_t r = b ? sock_recv(s, fd, b, room, nb ? MSG_DONTWAIT : 0) : -1;
 		if (r > 0) {
 			tls_conn_recv_done(s->tls, (size_t)r);
 			continue;
@@ -427,7 +667,8 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 		break;
 	}
 	int saved = errno;
-	pthread_mutex_unlock(&s->rd);
+	UNLOCK_RD(s, pr);
+	unpin(s);
 	errno = saved;
 	return ret;
 }
@@ -437,12 +678,16 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
 		return -1;
-	if (s->plaintext)
+	if (sconn_plaintext(s))
 		return REAL(send)(fd, buf, n, flags);
 	int sflags = (flags & MSG_NOSIGNAL) | (nb ? MSG_DONTWAIT : 0);
-	pthread_mutex_lock(&s->wr);
+	sconn *pw;
+	if (LOCK_WR(s, &pw) < 0)
+		return -1; /* a signal handler writing while its thread writes */
+	pin(s);
 	if (shim_fork_claim(s) < 0) { /* another process uses it since fork (fork.h) */
-		pthread_mutex_unlock(&s->wr);
+		UNLOCK_WR(s, pw);
+		unpin(s);
 		errno = EPERM;
 		return -1;
 	}
@@ -455,8 +700,12 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 			ret = -1;
 			break;
 		}
-		if (s->shut_wr || (tls_conn_state(s->tls) & TLS_ST_CLOSED)) {
-			errno = EPIPE; /* writing after shutdown(SHUT_WR), as TCP says */
+		/* Writing after shutdown(SHUT_WR), as TCP says; and a
+		 * shutdown() or close() in another thread stops a long write
+		 * at a record boundary (pump_shutdown_write). */
+		if (s->shut_wr || __atomic_load_n(&s->stop_wr, __ATOMIC_ACQUIRE) ||
+		    (tls_conn_state(s->tls) & TLS_ST_CLOSED)) {
+			errno = EPIPE;
 			ret = -1;
 			break;
 		}
@@ -477,7 +726,10 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 			ret = -1;
 			break;
 		}
-		if (errno != EINTR)
+		/* EPIPE after our own shutdown() woke a blocked writer is not
+		 * a broken connection: the read side goes on. */
+		if (errno != EINTR &&
+		    !(errno == EPIPE && __atomic_load_n(&s->stop_wr, __ATOMIC_ACQUIRE)))
 			transport_failed(s, errno);
 		ret = -1;
 		break;
@@ -487,7 +739,8 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	if (taken > 0)
 		ret = (ssize_t)taken;
 	int saved = errno;
-	pthread_mutex_unlock(&s->wr);
+	UNLOCK_WR(s, pw);
+	unpin(s);
 	errno = saved;
 	return ret;
 }
@@ -495,9 +748,10 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 /* Advance a pending handshake without blocking or waiting for a lock. */
 static void handshake_if_free(sconn *s, int fd)
 {
-	if (pthread_mutex_trylock(&s->wr) != 0)
+	sconn *pw, *pr;
+	if (TRYLOCK_WR(s, &pw) != 0)
 		return;
-	if (pthread_mutex_trylock(&s->rd) == 0) {
+	if (TRYLOCK_RD(s, &pr) == 0) {
 		if (!s->ready && !s->plaintext && shim_fork_claim(s) == 0) {
 			int r = 0;
 			if (!s->client && s->rule->plaintext_allow && !s->sniffed)
@@ -505,52 +759,53 @@ static void handshake_if_free(sconn *s, int fd)
 			if (r == 0 && !s->plaintext)
 				drive(s, fd, false);
 		}
-		pthread_mutex_unlock(&s->rd);
+		UNLOCK_RD(s, pr);
 	}
-	pthread_mutex_unlock(&s->wr);
+	UNLOCK_WR(s, pw);
 }
 
 void pump_prepare(sconn *s, int fd)
 {
 	int saved = errno;
+	pin(s);
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		handshake_if_free(s, fd);
-	else if (!s->plaintext && (tls_conn_state(s->tls) & TLS_ST_SEND))
+	else if (!sconn_plaintext(s) && (tls_conn_state(s->tls) & TLS_ST_SEND))
 		flush_if_free(s, fd);
+	unpin(s);
 	errno = saved;
 }
 
 void pump_progress(sconn *s, int fd)
 {
 	int saved = errno;
+	pin(s);
+	sconn *pr;
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
 		handshake_if_free(s, fd);
-		errno = saved;
-		return;
-	}
-	if (s->plaintext) {
-		errno = saved;
-		return;
-	}
-	flush_if_free(s, fd);
-	if (pthread_mutex_trylock(&s->rd) == 0) {
-		unsigned st = tls_conn_state(s->tls);
-		if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) && !failed(s) &&
-		    shim_fork_claim(s) == 0) {
-			size_t room;
-			uint8_t *b = tls_conn_recvbuf(s->tls, &room);
-			ssize_t r = b ? REAL(recv)(fd, b, room, MSG_DONTWAIT) : -1;
-			if (r > 0)
-				tls_conn_recv_done(s->tls, (size_t)r);
-			else if (r == 0)
-				tls_conn_eof(s->tls);
-			else if (b && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				transport_failed(s, errno);
-			if (tls_conn_state(s->tls) & TLS_ST_SEND)
-				flush_if_free(s, fd);
+	} else if (!sconn_plaintext(s)) {
+		flush_if_free(s, fd);
+		if (TRYLOCK_RD(s, &pr) == 0) {
+			unsigned st = tls_conn_state(s->tls);
+			if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) &&
+			    !failed(s) && shim_fork_claim(s) == 0) {
+				size_t room;
+				uint8_t *b = tls_conn_recvbuf(s->tls, &room);
+				ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
+				if (r > 0)
+					tls_conn_recv_done(s->tls, (size_t)r);
+				else if (r == 0)
+					tls_conn_eof(s->tls);
+				else if (b && errno != EAGAIN && errno != EWOULDBLOCK &&
+					 errno != EINTR)
+					transport_failed(s, errno);
+				if (tls_conn_state(s->tls) & TLS_ST_SEND)
+					flush_if_free(s, fd);
+			}
+			UNLOCK_RD(s, pr);
 		}
-		pthread_mutex_unlock(&s->rd);
 	}
+	unpin(s);
 	errno = saved;
 }
 
@@ -566,7 +821,8 @@ short pump_revents(sconn *s, short want, short *need)
 		 * for the peer's first byte). */
 		if (st & TLS_ST_SEND)
 			*need |= POLLOUT;
-		if ((st & TLS_ST_WANT_INPUT) || !s->sniffed || !*need)
+		if ((st & TLS_ST_WANT_INPUT) || !__atomic_load_n(&s->sniffed, __ATOMIC_ACQUIRE) ||
+		    !*need)
 			*need |= POLLIN;
 		return 0;
 	}
@@ -608,18 +864,114 @@ static void shutdown_locked(sconn *s, int fd, uint64_t wait_us)
 	errno = saved;
 }
 
+/* The write side for shutdown() and close(). ->stop_wr makes a writer in
+ * another thread return at its next record boundary; wait up to
+ * LOCK_WAIT_US for that. -1 without waiting when this thread holds the
+ * lock itself (a signal handler that interrupted its write), and -1 when
+ * the writer did not come back in time: it is blocked in the kernel on a
+ * peer that does not read. Then no close_notify can follow (the writer's
+ * record may be half sent): the real shutdown() wakes the writer with
+ * EPIPE, as on a plain socket, and a close() leaves it to the kernel. */
+static int lock_wr_briefly(sconn *s, sconn **prev)
+{
+	__atomic_store_n(&s->stop_wr, true, __ATOMIC_RELEASE);
+	if (TRYLOCK_WR(s, prev) == 0)
+		return 0;
+	if (held_wr == s)
+		return -1;
+	*prev = held_wr;
+	held_wr = s;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts); /* pthread_mutex_timedlock's clock */
+	ts.tv_nsec += (long)LOCK_WAIT_US * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_mutex_timedlock(&s->wr, &ts) == 0)
+		return 0;
+	held_wr = *prev;
+	return -1;
+}
+
 void pump_shutdown_write(sconn *s, int fd)
 {
-	pthread_mutex_lock(&s->wr);
-	shutdown_locked(s, fd, CLOSE_FLUSH_US);
-	pthread_mutex_unlock(&s->wr);
+	sconn *pw;
+	pin(s);
+	if (lock_wr_briefly(s, &pw) == 0) {
+		shutdown_locked(s, fd, CLOSE_FLUSH_US);
+		UNLOCK_WR(s, pw);
+	}
+	unpin(s);
+}
+
+int pump_close_begin(sconn *s, int fd)
+{
+	int saved = errno;
+	int priv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
+	int none = -1;
+	if (priv < 0 || !__atomic_compare_exchange_n(&s->close_fd, &none, priv, false,
+						     __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+		if (priv >= 0)
+			REAL(close)(priv);
+		errno = saved;
+		return -1;
+	}
+	/* From here a pump call on ${fd} fails (ours), and the number no
+	 * longer reaches the socket at all: a write() racing with this close
+	 * can find the number out of the table and go to the real write(),
+	 * which must not put its bytes on the TLS stream in clear. */
+	unsigned long ino = 0;
+	if (placeholder(fd, &ino) < 0) {
+		__atomic_store_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+		REAL(close)(priv);
+		errno = saved;
+		return -1;
+	}
+	s->close_ph_ino = ino;
+	errno = saved;
+	return 0;
+}
+
+void pump_close_end(sconn *s)
+{
+	int c = __atomic_exchange_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+	if (c >= 0)
+		REAL(close)(c);
+}
+
+void pump_close(sconn *s, int fd)
+{
+	int saved = errno;
+	/* close_notify goes to the socket, not to a number (issue 9, 8): the
+	 * private duplicate pump_close_begin made, or one made now. At the
+	 * descriptor limit, the program's own number, still open until our
+	 * caller closes it. */
+	int sock = __atomic_load_n(&s->close_fd, __ATOMIC_SEQ_CST);
+	if (sock < 0) {
+		int priv = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
+		sock = priv >= 0 ? priv : fd;
+		__atomic_store_n(&s->close_fd, sock, __ATOMIC_SEQ_CST);
+	}
+	sconn *pw;
+	if (lock_wr_briefly(s, &pw) == 0) {
+		shutdown_locked(s, sock, CLOSE_FLUSH_US);
+		UNLOCK_WR(s, pw);
+	}
+	int c = __atomic_exchange_n(&s->close_fd, -1, __ATOMIC_SEQ_CST);
+	if (c >= 0 && c != fd)
+		REAL(close)(c);
+	errno = saved;
 }
 
 void pump_close_at_exit(sconn *s, int fd)
 {
-	if (pthread_mutex_trylock(&s->wr) != 0)
+	sconn *pw;
+	if (TRYLOCK_WR(s, &pw) != 0)
 		return; /* another thread is mid-write: leave it alone */
+	pin(s);
 	if (shim_fork_owns(s))
 		shutdown_locked(s, fd, CLOSE_FLUSH_US / 10);
-	pthread_mutex_unlock(&s->wr);
+	UNLOCK_WR(s, pw);
+	unpin(s);
 }

@@ -53,9 +53,45 @@ void pump_prepare(sconn *s, int fd);
  * readable, writable (if asked) and POLLERR. */
 short pump_revents(sconn *s, short want, short *need);
 
-/* pump_shutdown_write(s, fd): send close_notify (after queued data),
- * waiting a bounded time on a blocking or non-blocking socket alike. */
+/* pump_shutdown_write(s, fd): shutdown(SHUT_WR) of ${fd}, a number of
+ * ${s}: send close_notify (after queued data), waiting a bounded time on a
+ * blocking or non-blocking socket alike. A write in another thread is
+ * stopped at its next record boundary; if it does not get there within
+ * 100 ms (blocked on a peer that does not read), or if this is a signal
+ * handler that interrupted this thread's own write, no close_notify is
+ * sent and the write side is just marked shut: the caller's real
+ * shutdown() then wakes the writer with EPIPE, as on a plain socket. */
 void pump_shutdown_write(sconn *s, int fd);
+
+/* pump_close_begin(s, fd): ${fd} is about to be closed and is probably the
+ * last number of ${s}: make a private duplicate of the socket (the only
+ * number the pump uses from now on) and point ${fd} at a placeholder, so
+ * that nothing written to ${fd} from here can reach the socket in clear.
+ * 0, or -1 when nothing was done (out of descriptors, or another close is
+ * under way). Follow with pump_close or pump_close_end. */
+int pump_close_begin(sconn *s, int fd);
+
+/* pump_close_end(s): drop what pump_close_begin made if pump_close did not
+ * use it (${fd} was not the last number after all). */
+void pump_close_end(sconn *s);
+
+/* pump_close(s, fd): the last number ${fd} of ${s} in the owning process
+ * is being closed: send close_notify as pump_shutdown_write does, through
+ * the private duplicate of pump_close_begin (or one made now), never
+ * through the number. A writer in another thread is stopped at a record
+ * boundary; one blocked in the kernel, or this thread's own write
+ * interrupted by the signal handler we run in, gets no close_notify after
+ * it (its record may be half sent). */
+void pump_close(sconn *s, int fd);
+
+/* pump_park(s, fd): ${fd}, a number of ${s} already out of the table, is
+ * about to be closed. If a pump call on ${s} is in flight, point ${fd} at a
+ * placeholder socket instead (dup3), which is freed when the last such
+ * call returns, so that no call of the pump can reach whatever the program
+ * opens next on that number. Returns 1 when ${fd} was parked (the caller
+ * must not close it: it is closed for the program), 0 when the caller
+ * closes it as usual. Async-signal-safe. */
+int pump_park(sconn *s, int fd);
 
 /* pump_close_at_exit(s, fd): the process is exiting with ${s} open (many
  * programs never close their sockets): send close_notify as close() would,

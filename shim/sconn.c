@@ -69,6 +69,7 @@ sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *pe
 	s->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 	s->rule = rule;
 	s->client = client;
+	s->close_fd = -1;
 	s->owner = getpid();
 	/* The rule's configuration may be rebuilt here (its files changed):
 	 * the handshake clock starts after that. */

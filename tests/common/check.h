@@ -2,7 +2,8 @@
  * check.h: the assertions every test program uses. A failed CHECK prints
  * the file, line and expression and counts; the program's exit status is
  * check_exit() (non-zero when anything failed), so one run reports every
- * failure instead of stopping at the first.
+ * failure instead of stopping at the first. The counters are atomic: threaded
+ * tests CHECK from several threads (and run under TSan).
  */
 #ifndef TLSHIM_TESTS_CHECK_H
 #define TLSHIM_TESTS_CHECK_H
@@ -15,9 +16,9 @@ extern int check_count;
 
 #define CHECK(cond)                                                                              \
 	do {                                                                                     \
-		check_count++;                                                                   \
+		__atomic_add_fetch(&check_count, 1, __ATOMIC_RELAXED);                           \
 		if (!(cond)) {                                                                   \
-			check_failures++;                                                        \
+			__atomic_add_fetch(&check_failures, 1, __ATOMIC_RELAXED);                \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
 		}                                                                                \
 	} while (0)
@@ -25,9 +26,9 @@ extern int check_count;
 #define CHECK_EQ(a, b)                                                                       \
 	do {                                                                                 \
 		long long check_a_ = (long long)(a), check_b_ = (long long)(b);              \
-		check_count++;                                                               \
+		__atomic_add_fetch(&check_count, 1, __ATOMIC_RELAXED);                       \
 		if (check_a_ != check_b_) {                                                  \
-			check_failures++;                                                    \
+			__atomic_add_fetch(&check_failures, 1, __ATOMIC_RELAXED);            \
 			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n", \
 				__FILE__, __LINE__, #a, #b, check_a_, check_b_);             \
 		}                                                                            \

@@ -5,6 +5,11 @@
 #
 # Environment: TLSHIM_LIBRARY (libtlshim.so), SHIMTEST_DIR (scratch
 # directory in the build tree). Passes SHIMTEST_CERTS to the program.
+# SHIMTEST_SANITIZER_RUNTIME (optional, scripts/test): the shared sanitizer
+# runtime of a gcc ASan build (libasan.so). An instrumented libtlshim.so
+# needs it loaded first in every process, the test programs and the other
+# programs they run under the library (sh, ...), so it starts LD_PRELOAD
+# (shimtest_preload).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
@@ -18,4 +23,7 @@ export SHIMTEST_CERTS=$base/pki
 # A policy from the caller's environment must not leak into the test
 # (TLSHIM_LOG is kept: TLSHIM_LOG=debug ctest ... shows the shim's view).
 unset TLSHIM_CONFIG SSLKEYLOGFILE SHIMTEST_WRAPPED
+if [ -n "${SHIMTEST_SANITIZER_RUNTIME:-}" ]; then
+	export LD_PRELOAD=$SHIMTEST_SANITIZER_RUNTIME${LD_PRELOAD:+:$LD_PRELOAD}
+fi
 exec "$@"

@@ -49,6 +49,15 @@ const char *shimtest_library(void)
 	return need_env("TLSHIM_LIBRARY");
 }
 
+const char *shimtest_preload(void)
+{
+	static char buf[8192];
+	const char *rt = getenv("SHIMTEST_SANITIZER_RUNTIME");
+	snprintf(buf, sizeof buf, "%s%s%s", rt && *rt ? rt : "", rt && *rt ? ":" : "",
+		 shimtest_library());
+	return buf;
+}
+
 int shimtest_listener(int i)
 {
 	if (i < 0 || i >= nlisten) {
@@ -142,7 +151,7 @@ void shimtest_start(char **argv, int nports, const char *policy)
 		fprintf(stderr, "shimtest: too many ports\n");
 		exit(1);
 	}
-	const char *lib = shimtest_library();
+	shimtest_library(); /* exits early when it is not set */
 	make_listeners(nports);
 
 	const char *base = getenv("SHIMTEST_DIR");
@@ -167,10 +176,17 @@ void shimtest_start(char **argv, int nports, const char *policy)
 		snprintf(fds + l, sizeof fds - l, "%s%d:%u", i ? "," : "", listen_fds[i],
 			 (unsigned)ports[i]);
 	}
-	/* Prepend, as the tlshim wrapper does. */
+	/* Prepend, as the tlshim wrapper does (after a sanitizer runtime,
+	 * which run.sh preloads already). */
 	const char *old = getenv("LD_PRELOAD");
+	const char *rt = getenv("SHIMTEST_SANITIZER_RUNTIME");
+	if (old && rt && *rt && strncmp(old, rt, strlen(rt)) == 0) {
+		old += strlen(rt);
+		old += *old == ':';
+	}
 	char preload[8192];
-	snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+	snprintf(preload, sizeof preload, "%s%s%s", shimtest_preload(), old && *old ? ":" : "",
+		 old ? old : "");
 	if (setenv("LD_PRELOAD", preload, 1) || setenv("TLSHIM_CONFIG", path, 1) ||
 	    setenv("SHIMTEST_WRAPPED", "1", 1) || setenv("SHIMTEST_LISTENERS", fds, 1) ||
 	    setenv("SHIMTEST_POLICY_DIR", dir, 1))

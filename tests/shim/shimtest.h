@@ -53,6 +53,12 @@ uint16_t shimtest_port(int i);
 const char *shimtest_certs(void);
 const char *shimtest_library(void);
 
+/* shimtest_preload(): the LD_PRELOAD value that loads the library:
+ * shimtest_library(), after the sanitizer runtime run.sh names in
+ * SHIMTEST_SANITIZER_RUNTIME (a sanitizer build: the runtime must come
+ * first, in test programs and in the other programs a test runs). */
+const char *shimtest_preload(void);
+
 /* shimtest_connect(port, type_flags, err): a TCP socket (socket(2) type
  * flags such as SOCK_NONBLOCK) connected to 127.0.0.1:${port}. Stores 0 or
  * connect()'s errno in ${*err}; the socket is returned either way. */

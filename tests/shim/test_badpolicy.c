@@ -38,7 +38,7 @@ static void write_file(const char *name, const char *text)
 static int run(const char *prog, const char *policy, shimtest_buf *err)
 {
 	char preload[4200], config[4200], touch[4200];
-	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shimtest_library());
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shimtest_preload());
 	snprintf(config, sizeof config, "TLSHIM_CONFIG=%s/%s", dir, policy ? policy : "");
 	snprintf(touch, sizeof touch, "%s/main-ran", dir);
 	unlink(touch);
