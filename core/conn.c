@@ -158,7 +158,10 @@ unsigned tls_conn_state(const tls_conn *c)
 		st |= TLS_ST_HANDSHAKING;
 	if (c->established)
 		st |= TLS_ST_ESTABLISHED;
-	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started) ||
+	/* A client's ClientHello is made by the first sendbuf, unless it
+	 * failed first (the peer spoke before it): then there is nothing to
+	 * send and saying otherwise would spin the caller's pump. */
+	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started && !failed) ||
 	    __atomic_load_n(&c->alert_pending, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff ||
 	    (c->close_wanted && !c->close_queued && !failed))
