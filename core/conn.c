@@ -158,12 +158,13 @@ unsigned tls_conn_state(const tls_conn *c)
 		st |= TLS_ST_HANDSHAKING;
 	if (c->established)
 		st |= TLS_ST_ESTABLISHED;
-	/* A client's ClientHello is made by the first sendbuf, unless it
-	 * failed first (the peer spoke before it): then there is nothing to
-	 * send and saying otherwise would spin the caller's pump. */
+	/* Once failed, only the fatal alert is ever sent (record.c): a
+	 * ClientHello not yet made (the peer spoke first) or a pending
+	 * no_renegotiation warning then never will be, and reporting them
+	 * would spin the caller's pump on an empty sendbuf. */
 	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started && !failed) ||
 	    __atomic_load_n(&c->alert_pending, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff ||
+	    (!failed && __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff) ||
 	    (c->close_wanted && !c->close_queued && !failed))
 		st |= TLS_ST_SEND;
 	if (c->plain_len > 0)

@@ -10,8 +10,11 @@
  *   - every record content type 0-255 (20-23 with bodies of 0, 1, 2 bytes),
  *   - an alert of level 1, 2 and 3 (invalid) with every description 0-255,
  *   - the record header's fields set to edge values (length, version),
- *   - floods of empty application_data, empty handshake records and
- *     warning alerts, within and beyond the engine's bound;
+ *   - floods of empty application_data, empty handshake records, warning
+ *     alerts and renegotiation requests, within and beyond the bound;
+ *   - the next message in 1-byte records (legal), half a message with an
+ *     alert, a ChangeCipherSpec or application data inside it, and
+ *     handshake lengths that lie;
  * and at the start of every flight, a truncation at every byte followed by
  * the end of the stream, and a bit flip at every byte.
  *
@@ -51,6 +54,13 @@
  * waiting for input. */
 #ifndef KNOWN_DEFECT_CLOSE_IN_HANDSHAKE
 #define KNOWN_DEFECT_CLOSE_IN_HANDSHAKE 1
+#endif
+/* KNOWN_DEFECT_ALERT_INSIDE_MESSAGE (issue 8 item 7): a warning alert
+ * between two fragments of a handshake message is ignored and the message
+ * completes (before and after the handshake). Expected after the fix:
+ * unexpected_message (RFC 5246 §6.2.1), the victim FAILED. */
+#ifndef KNOWN_DEFECT_ALERT_INSIDE_MESSAGE
+#define KNOWN_DEFECT_ALERT_INSIDE_MESSAGE 1
 #endif
 
 #define MAX_ROUNDS  64   /* pump rounds of one case; a livelock hits it */
@@ -107,6 +117,8 @@ typedef struct kase {
 	 * failed, nothing sent, still waiting), not the rest of the
 	 * handshake, which then runs exactly as the honest one did. */
 	bool quick;
+	/* The injection replaces the point's next record. */
+	bool skip_first;
 	enum expect expect;
 	bool known_defect;
 	/* Replace the pending bytes: a truncation (trunc_at, then EOF) or a
@@ -266,7 +278,8 @@ static void run_case(const point *pt, kase *k)
 		take_output(p, &to_v, NULL);
 		pend = 0;
 	}
-	buf_add(&to_v, pt->bytes, pend);
+	size_t skip = k->skip_first && pt->nrec ? pt->rec[0].len : 0;
+	buf_add(&to_v, pt->bytes + skip, pend - skip);
 	if (k->flip_at >= 0)
 		to_v.p[base + k->flip_at] ^= (uint8_t)(1u << (k->flip_at % 8));
 	if (k->edit_at >= 0)
@@ -427,6 +440,7 @@ static bool kase_init(kase *k, const char *what, enum expect e)
 	}
 	k->inj_sealed = 0;
 	k->quick = false;
+	k->skip_first = false;
 	k->what = what;
 	k->inj_len = 0;
 	k->expect = e;
@@ -641,6 +655,110 @@ static void attack_header(const point *pt)
 		}
 }
 
+/* What sits between the fragments of a handshake message, what claims to
+ * be larger than it is, what a peer may legally do to the record layout
+ * (RFC 5246 §6.2.1: any fragmentation), and renegotiation floods. */
+static void attack_fragments(const point *pt)
+{
+	static kase k;
+	char what[128];
+	size_t hn = 0;
+	const uint8_t *hb = honest_body(pt, &hn);
+	/* The honest next message, one byte per record: must still work. */
+	if (hb && kase_init(&k, "", MUST_WORK)) {
+		const uint8_t *m = hb - TLS_HS_HEADER;
+		bool ok = true;
+		for (size_t i = 0; i < hn + TLS_HS_HEADER && ok; i++)
+			ok = inject(pt, &k, TLS_CT_HANDSHAKE, m + i, 1) > 0;
+		k.skip_first = true;
+		snprintf(what, sizeof what, "next message (%zu bytes) in 1-byte records", hn);
+		k.what = what;
+		if (ok && pt->rec[0].len == hn + TLS_HS_HEADER + TLS_RECORD_HEADER)
+			run_case(pt, &k);
+	}
+	/* Half a message, then another content type, then the rest. */
+	static const struct {
+		const char *what;
+		uint8_t type;
+		uint8_t body[2];
+		size_t n;
+	} between[] = {
+		{"a warning alert",
+		 TLS_CT_ALERT,
+		 {TLS_ALERT_LEVEL_WARNING, TLS_ALERT_USER_CANCELED},
+		 2},
+		{"a ChangeCipherSpec", TLS_CT_CHANGE_CIPHER_SPEC, {1, 0}, 1},
+		{"empty application data", TLS_CT_APPLICATION_DATA, {0, 0}, 0},
+		{"application data", TLS_CT_APPLICATION_DATA, {'h', 'i'}, 2},
+	};
+	uint8_t half[4 + 64] = {TLS_HT_CERTIFICATE, 0, 0, 64};
+	const uint8_t *msg = hb ? hb - TLS_HS_HEADER : half;
+	size_t mlen = hb ? hn + TLS_HS_HEADER : sizeof half;
+	if (pt->post) { /* a renegotiation request, half sent */
+		half[0] = pt->sc->victim_client ? TLS_HT_HELLO_REQUEST : TLS_HT_CLIENT_HELLO;
+		half[3] = pt->sc->victim_client ? 0 : 64;
+		mlen = pt->sc->victim_client ? 4 : sizeof half;
+	}
+	for (size_t b = 0; b < sizeof between / sizeof between[0]; b++) {
+		size_t cut = mlen > 2 ? mlen / 2 : 1;
+		if (!kase_init(&k, "", MUST_FAIL))
+			continue;
+		bool ok = inject(pt, &k, TLS_CT_HANDSHAKE, msg, cut) > 0 &&
+			  inject(pt, &k, between[b].type, between[b].body, between[b].n) > 0 &&
+			  inject(pt, &k, TLS_CT_HANDSHAKE, msg + cut, mlen - cut) > 0;
+		k.skip_first = hb != NULL;
+		k.known_defect =
+			KNOWN_DEFECT_ALERT_INSIDE_MESSAGE && between[b].type == TLS_CT_ALERT;
+		if (pt->post && between[b].type == TLS_CT_APPLICATION_DATA) {
+			/* RFC 5246 §6.2.1 does not forbid it after the handshake;
+			 * the refused renegotiation leaves the data flowing. */
+			k.expect = EITHER;
+			memcpy(k.data, between[b].body, between[b].n);
+			k.data_len = between[b].n;
+		}
+		snprintf(what, sizeof what, "half a handshake message, %s, the other half",
+			 between[b].what);
+		k.what = what;
+		if (ok)
+			run_case(pt, &k);
+	}
+	/* Lengths that lie: the largest 24-bit length, and one past our limit. */
+	static const uint32_t lies[] = {0xffffff, TLS_MAX_HS_MESSAGE + 1};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t m[4 + 16] = {hb ? *(hb - TLS_HS_HEADER) : TLS_HT_CLIENT_HELLO,
+				     (uint8_t)(lies[i] >> 16), (uint8_t)(lies[i] >> 8),
+				     (uint8_t)lies[i]};
+		if (!kase_init(&k, "", MUST_FAIL) || !inject(pt, &k, TLS_CT_HANDSHAKE, m, sizeof m))
+			continue;
+		snprintf(what, sizeof what, "handshake length field %u", lies[i]);
+		k.what = what;
+		run_case(pt, &k);
+	}
+	/* Renegotiation requests after the handshake: refused with a warning
+	 * each, within the bound; a flood must end the connection. */
+	if (pt->post) {
+		uint8_t req[4 + 40] = {TLS_HT_CLIENT_HELLO, 0, 0, 40, 3, 3};
+		size_t n = sizeof req;
+		if (pt->sc->victim_client) {
+			req[0] = TLS_HT_HELLO_REQUEST;
+			req[3] = 0;
+			n = 4;
+		}
+		for (int large = 0; large < 2; large++) {
+			int count = large ? FLOOD_LARGE : FLOOD_SMALL;
+			if (!kase_init(&k, "", large ? MUST_FAIL : MUST_WORK))
+				continue;
+			bool ok = true;
+			for (int i = 0; i < count && ok; i++)
+				ok = inject(pt, &k, TLS_CT_HANDSHAKE, req, n) > 0;
+			snprintf(what, sizeof what, "flood of renegotiation requests x%d", count);
+			k.what = what;
+			if (ok)
+				run_case(pt, &k);
+		}
+	}
+}
+
 /* Truncation and bit flips at every byte of every flight, record by
  * record: a cut or a flip inside the point's next record, from the state
  * the honest records before it left (the same as cutting the whole flight
@@ -685,6 +803,7 @@ static void attack_point(point *pt, bool flight_start, const char *where)
 	attack_alerts(pt);
 	attack_floods(pt);
 	attack_header(pt);
+	attack_fragments(pt);
 	attack_bytes(pt);
 }
 
