@@ -10,6 +10,8 @@
  *   - every record content type 0-255 (20-23 with bodies of 0, 1, 2 bytes),
  *   - an alert of level 1, 2 and 3 (invalid) with every description 0-255,
  *   - the record header's fields set to edge values (length, version),
+ *     and every byte of a cleartext handshake message set to 0x00 and
+ *     0xff (lengths, counts, selectors),
  *   - floods of empty application_data, empty handshake records, warning
  *     alerts and renegotiation requests, within and beyond the bound;
  *   - the next message in 1-byte records (legal), half a message with an
@@ -655,6 +657,39 @@ static void attack_header(const point *pt)
 		}
 }
 
+/* Every byte of the next cleartext handshake record set to 0x00 and to
+ * 0xff: what an attacker does to a length, a count or a selector (a zero
+ * or maximal vector length, suite, group, point format, signature scheme).
+ * Inside a Certificate only the list and certificate lengths (its first
+ * ten body bytes) are ours to parse; the DER after them is OpenSSL's and
+ * the bit flips reach it. */
+static void attack_fields(const point *pt)
+{
+	static kase k;
+	if (!pt->nrec || pt->rec[0].enc || pt->rec[0].type != TLS_CT_HANDSHAKE)
+		return;
+	const uint8_t *r = pt->bytes + pt->rec[0].off;
+	size_t len = pt->rec[0].len;
+	size_t end = len;
+	if (len > TLS_RECORD_HEADER && r[TLS_RECORD_HEADER] == TLS_HT_CERTIFICATE)
+		end = TLS_RECORD_HEADER + TLS_HS_HEADER + 10 < len
+			      ? TLS_RECORD_HEADER + TLS_HS_HEADER + 10
+			      : len;
+	for (size_t i = TLS_RECORD_HEADER; i < end; i++)
+		for (int v = 0; v < 2; v++) {
+			uint8_t val = v ? 0xff : 0x00;
+			if (r[i] == val || !kase_init(&k, "field", EITHER))
+				continue;
+			k.edit_at = (int)(pt->rec[0].off + i);
+			k.edit_val = val;
+			char what[128];
+			snprintf(what, sizeof what, "byte %zu of the %zu-byte record := 0x%02x", i,
+				 len, val);
+			k.what = what;
+			run_case(pt, &k);
+		}
+}
+
 /* What sits between the fragments of a handshake message, what claims to
  * be larger than it is, what a peer may legally do to the record layout
  * (RFC 5246 §6.2.1: any fragmentation), and renegotiation floods. */
@@ -804,6 +839,7 @@ static void attack_point(point *pt, bool flight_start, const char *where)
 	attack_floods(pt);
 	attack_header(pt);
 	attack_fragments(pt);
+	attack_fields(pt);
 	attack_bytes(pt);
 }
 
