@@ -4,6 +4,8 @@
  * Moving bytes is record.c's job; the handshake is handshake.c's.
  */
 #include <arpa/inet.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +21,20 @@
 
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 {
-	if (c->err)
-		return -1; /* the first error sticks (STYLE.md 6) */
-	c->err = (uint8_t)err;
+	/* The first error sticks (STYLE.md 6), also when the read and the
+	 * write side fail at once in two threads: one compare-and-swap
+	 * decides, and only its winner writes the details below. */
+	uint8_t none = TLS_ERR_NONE;
+	if (!atomic_compare_exchange_strong_explicit(&c->err, &none, (uint8_t)err,
+						     memory_order_acq_rel, memory_order_acquire))
+		return -1;
 	c->alert = alert;
 	c->alert_from_peer = (err == TLS_ERR_PEER_ALERT);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
 	va_end(ap);
+	__atomic_store_n(&c->err_ready, true, __ATOMIC_RELEASE);
 	/* A peer's alert and a vanished transport get no answer; everything
 	 * else is answered with exactly one fatal alert (RFC 5246 §7.2.2). It
 	 * is written by the write side (record.c), so a failure found while
@@ -151,9 +158,13 @@ unsigned tls_conn_state(const tls_conn *c)
 		st |= TLS_ST_HANDSHAKING;
 	if (c->established)
 		st |= TLS_ST_ESTABLISHED;
-	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started) ||
+	/* Once failed, only the fatal alert is ever sent (record.c): a
+	 * ClientHello not yet made (the peer spoke first) or a pending
+	 * no_renegotiation warning then never will be, and reporting them
+	 * would spin the caller's pump on an empty sendbuf. */
+	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started && !failed) ||
 	    __atomic_load_n(&c->alert_pending, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff ||
+	    (!failed && __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff) ||
 	    (c->close_wanted && !c->close_queued && !failed))
 		st |= TLS_ST_SEND;
 	if (c->plain_len > 0)
@@ -172,13 +183,18 @@ unsigned tls_conn_state(const tls_conn *c)
 
 enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer, const char **reason)
 {
+	enum tls_err err = (enum tls_err)atomic_load_explicit(&c->err, memory_order_acquire);
+	/* The other side's thread may be inside tls_fail, between claiming
+	 * err and publishing the details: a few instructions, so wait. */
+	while (err != TLS_ERR_NONE && !__atomic_load_n(&c->err_ready, __ATOMIC_ACQUIRE))
+		sched_yield();
 	if (alert)
 		*alert = c->alert;
 	if (from_peer)
 		*from_peer = c->alert_from_peer;
 	if (reason)
 		*reason = c->reason;
-	return (enum tls_err)c->err;
+	return err;
 }
 
 uint64_t tls_conn_records(const tls_conn *c, bool sent)

@@ -5,6 +5,7 @@
 #ifndef TLSHIM_CORE_INTERNAL_H
 #define TLSHIM_CORE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,9 +165,15 @@ struct tls_conn {
 	bool peer_closed;  /* close_notify received */
 	bool close_queued; /* our close_notify is in out (or pending) */
 	bool close_wanted; /* tls_conn_close called, not yet emitted */
-	uint8_t err;       /* enum tls_err; first one sticks */
-	uint8_t alert;     /* alert sent or received with err */
+	/* The first error (tls_fail). The read and the write side may fail at
+	 * the same time, so err is claimed by compare-and-swap (the first error
+	 * wins) and every access to it is atomic; the winner alone then writes
+	 * alert, alert_from_peer and reason and publishes them with err_ready
+	 * (release), which tls_conn_error waits for (acquire). */
+	_Atomic uint8_t err; /* enum tls_err */
+	uint8_t alert;       /* alert sent or received with err */
 	bool alert_from_peer;
+	bool err_ready;         /* atomic: alert, alert_from_peer and reason are final */
 	bool alert_pending;     /* fatal alert not yet written to out */
 	uint8_t warn_pending;   /* a warning alert to emit (no_renegotiation), 0xff = none */
 	unsigned empty_records; /* consecutive empty records / warnings (DoS bound) */
@@ -211,9 +218,10 @@ void tls_config_auth_id(const tls_config *cfg, uint8_t out[32]);
 
 /* ---- helpers shared across core/ (defined in engine.c) ---------------- */
 
-/* tls_fail(c, err, alert, fmt, ...): record the first error (later calls
- * keep the first), queue the fatal ${alert} (0 = none to send) and return
- * -1, so handlers write `return tls_fail(...)`. */
+/* tls_fail(c, err, alert, fmt, ...): record the first error (later calls,
+ * from either side's thread, keep the first: compare-and-swap), queue the
+ * fatal ${alert} (0 = none to send) and return -1, so handlers write
+ * `return tls_fail(...)`. */
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -40,6 +40,9 @@ static void touch(const uint8_t *p, size_t n)
 	__asm__ volatile("" : : "r"(s)); /* keep the reads */
 }
 
+/* The connection of the current input was ESTABLISHED at some point. */
+static bool seen_established;
+
 /* drain(c): take all output and all plaintext; true when anything moved. */
 static bool drain(tls_conn *c)
 {
@@ -47,6 +50,9 @@ static bool drain(tls_conn *c)
 	bool moved = false;
 	const uint8_t *out;
 	size_t len;
+
+	if (tls_conn_state(c) & TLS_ST_ESTABLISHED)
+		seen_established = true;
 
 	for (int i = 0; i < 64 && (out = tls_conn_sendbuf(c, &len)) != NULL && len > 0; i++) {
 		touch(out, len);
@@ -110,6 +116,7 @@ void fuzz_feed(tls_conn *c, const uint8_t *p, size_t n, unsigned seed)
 {
 	uint32_t x = seed * 0x9e3779b9u | 1u;
 	bool stalled = false;
+	seen_established = false;
 
 	drain(c);
 	while (n > 0) {
@@ -140,6 +147,14 @@ void fuzz_feed(tls_conn *c, const uint8_t *p, size_t n, unsigned seed)
 		drain(c);
 		if (rc < 0)
 			break;
+	}
+	/* FUZZ_EXPECT_ESTABLISHED: this input is a recorded conversation that
+	 * must replay to the end (the deterministic fuzz build). */
+	if (getenv("FUZZ_EXPECT_ESTABLISHED") && !seen_established) {
+		report(c);
+		const char *reason = "";
+		tls_conn_error(c, NULL, NULL, &reason);
+		fuzz_fail("the recorded conversation did not reach ESTABLISHED: %s", reason);
 	}
 	if (tls_conn_state(c) & TLS_ST_FAILED) {
 		report(c);

@@ -3,8 +3,10 @@
  * the corpus generator (fuzz.h: fuzz_rand_*). Test-only.
  */
 #include "fuzz.h"
+#include "rand.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -46,7 +48,26 @@ void fuzz_rand_install(void)
 	randombytes_set_implementation(&det_impl);
 	if (sodium_init() < 0)
 		fuzz_fail("sodium_init failed");
+#ifdef TLSHIM_FUZZ_DETERMINISTIC
+	/* OpenSSL's key pairs, ECDSA nonces and RSA padding from the same
+	 * streams (core/rand.h). */
+	tls_rand_route_openssl();
+#endif
 }
+
+#ifdef TLSHIM_FUZZ_DETERMINISTIC
+/* testpki dates its certificates from time(NULL): a fixed clock makes the
+ * test PKI, and with it the server's Certificate message and so every
+ * transcript, the same in every process. This replaces libc's time() in
+ * the fuzz programs only; it is exported (visibility, and the link option
+ * in CMakeLists.txt) so that libcrypto's calls bind to it too. */
+__attribute__((visibility("default"))) time_t time(time_t *t)
+{
+	if (t)
+		*t = (time_t)FUZZ_NOW;
+	return (time_t)FUZZ_NOW;
+}
+#endif
 
 void fuzz_rand_reset(unsigned stream)
 {
