@@ -227,7 +227,13 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 	 * mid-handshake (user_canceled, no_renegotiation, ...) is not going
 	 * to finish it. Waiting for more would wait for nothing. */
 	bool handshaking = !c->established;
-	if (desc == TLS_ALERT_CLOSE_NOTIFY) {
+	/* The level is judged first: a close_notify at an unknown level is
+	 * malformed, and one at fatal level is a fatal alert, never a clean
+	 * end of the stream (OpenSSL does the same). */
+	if (level != TLS_ALERT_LEVEL_WARNING && level != TLS_ALERT_LEVEL_FATAL)
+		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
+				"alert with unknown level %u", level);
+	if (desc == TLS_ALERT_CLOSE_NOTIFY && level == TLS_ALERT_LEVEL_WARNING) {
 		if (handshaking)
 			return tls_fail(c, TLS_ERR_PEER_ALERT, desc,
 					"peer sent close_notify during the handshake");
@@ -237,9 +243,6 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 	if (level == TLS_ALERT_LEVEL_FATAL)
 		return tls_fail(c, TLS_ERR_PEER_ALERT, desc, "peer sent fatal alert %s (%u)",
 				tls_alert_name(desc), desc);
-	if (level != TLS_ALERT_LEVEL_WARNING)
-		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
-				"alert with unknown level %u", level);
 	/* The one warning servers really send mid-handshake: unrecognized_name
 	 * after an SNI they do not know (old Apache mod_ssl, Java). RFC 6066
 	 * §3 discourages it; OpenSSL and GnuTLS clients carry on, and so do

@@ -182,8 +182,7 @@ static void alerts_during_handshake(void)
 	} cases[] = {
 		{1, TLS_ALERT_CLOSE_NOTIFY, TLS_ERR_PEER_ALERT, 0,
 		 "close_notify during the handshake"},
-		{2, TLS_ALERT_CLOSE_NOTIFY, TLS_ERR_PEER_ALERT, 0,
-		 "close_notify during the handshake"},
+		{2, TLS_ALERT_CLOSE_NOTIFY, TLS_ERR_PEER_ALERT, 0, "fatal alert close_notify"},
 		{1, TLS_ALERT_USER_CANCELED, TLS_ERR_PEER_ALERT, TLS_ALERT_USER_CANCELED,
 		 "warning alert user_canceled (90) during the handshake"},
 		{1, TLS_ALERT_NO_RENEGOTIATION, TLS_ERR_PEER_ALERT, TLS_ALERT_NO_RENEGOTIATION,
@@ -375,6 +374,35 @@ static void interleaved_after_handshake(void)
 	CHECK_EQ(tls_conn_read(srv, buf, sizeof buf), 5);
 	CHECK(tls_conn_state(srv) & TLS_ST_SEND); /* the no_renegotiation warning */
 	unpair(cli, srv);
+}
+
+/* A close_notify description is a clean close only at warning level: at
+ * fatal level it is a fatal alert, at an unknown level a malformed one
+ * (OpenSSL: illegal_parameter). Before this, {2, 0} and {3, 0} after the
+ * handshake read as a clean end of the stream. */
+static void close_notify_levels(void)
+{
+	static const struct {
+		uint8_t level;
+		int err;
+		uint8_t alert;
+		const char *words;
+	} cases[] = {
+		{TLS_ALERT_LEVEL_FATAL, TLS_ERR_PEER_ALERT, TLS_ALERT_CLOSE_NOTIFY, "fatal alert"},
+		{3, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "unknown level 3"},
+		{0, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "unknown level 0"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tls_conn *cli, *srv;
+		pair(&cli, &srv);
+		CHECK(testpair_handshake(cli, srv));
+		const uint8_t a[2] = {cases[i].level, TLS_ALERT_CLOSE_NOTIFY};
+		CHECK_EQ(tls_emit_record(cli, TLS_CT_ALERT, a, 2), 0);
+		move_records(cli, srv, 0);
+		CHECK(!(tls_conn_state(srv) & TLS_ST_PEER_CLOSED));
+		expect_failed(srv, cases[i].err, cases[i].alert, cases[i].words);
+		unpair(cli, srv);
+	}
 }
 
 /* ---- message headers judged before the body ------------------------------ */
@@ -649,6 +677,7 @@ int main(void)
 	ccs_malformed();
 	interleaved_in_handshake();
 	interleaved_after_handshake();
+	close_notify_levels();
 	judged_by_header();
 	big_hellos();
 	one_byte_records();
