@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fdtab.h"
+#include "inherit.h"
 #include "log.h"
 #include "pump.h"
 #include "real.h"
@@ -32,6 +33,7 @@ __attribute__((constructor)) static void shim_init(void)
 		_exit(2);
 	}
 	shim_log(SHIM_LOG_DEBUG, "policy %s loaded", path);
+	shim_inherit_adopt(); /* inetd, tcpserver, systemd Accept=yes (inherit.h) */
 }
 
 static int close_at_exit(int fd, struct sconn *s, void *arg)

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# run_inherit.sh CASE: services started by a super-server with the
+# connection already accepted (inherit.h): ucspi-tcp tcpserver, systemd's
+# systemd-socket-activate (Accept=yes and Accept=no) and xinetd, each
+# unwrapped, starting a wrapped service; the peer is stock openssl
+# s_client. run_inherit.sh --list prints the case names.
+#
+# Environment: as run.sh. Every process runs under `timeout` and is killed
+# on exit; everything is on loopback and free ports.
+set -euo pipefail
+
+cases=(
+	tcpserver-echo tcpserver-many tcpserver-plain-refused
+	socket-activate-inetd socket-activate-listen xinetd-nowait
+	inherited-tls-not-rehandshaken
+)
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${cases[@]}"
+	exit 0
+fi
+name=${1:?usage: run_inherit.sh CASE | --list}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
+: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
+export TLSHIM_LIBRARY
+base=${APPS_DIR:?APPS_DIR must name a scratch directory}
+pki=$base/pki
+w=$base/work/$name
+T=25 # seconds any single process may run
+unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
+
+label=apps
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$here/../lib/common.sh"
+fresh_workdir
+shared_pki
+
+# policy: a server rule on $port (P-256 certificate), log at info.
+policy() { # policy [LOGFILE]
+	printf '[global]\nlog = info\n%b[in]\nrole = server\nport = %s\ncert = %s\nkey = %s\n' \
+		"${1:+log_file = $1\n}" "$port" "$pki/server-p256.crt" "$pki/server-p256.key" >"$w/p.ini"
+}
+info_ok() { # info_ok LOG: the tlshim info line of one server connection
+	has "$1" "^tlshim\[[0-9]+\]: info: rule in: server .* TLSv1\.[23] [A-Z0-9_-]+ [a-z0-9]+ peer "
+}
+# s_client PORT IN OUT [FIFO]: stock openssl s_client sends IN and writes
+# what comes back to OUT (stdin held open until the echo is complete); its
+# stderr in OUT.log. rc in $rc.
+s_client() {
+	local n
+	n=$(stat -c %s "$2")
+	feed "$2" "$3" "$n" "${4:-}"
+	rc=0
+	timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$1" \
+		-servername localhost -CAfile "$pki/ca.crt" -verify_return_error <"${4:-$w/feed}" >"$3" \
+		2>"$3.log" 8>&- || rc=$?
+}
+# echo_ok N: N connections, one after another (or with "&" all at once),
+# each sending its own 16 KiB, each echoed byte for byte.
+echo_ok() {
+	local n=$1 par=${2:-} cpids=()
+	for i in $(seq "$n"); do
+		head -c 16384 /dev/urandom >"$w/d$i.bin"
+		if [ -n "$par" ]; then
+			(
+				s_client "$port" "$w/d$i.bin" "$w/e$i.bin" "$w/f$i"
+				exit "$rc"
+			) &
+			cpids+=("$!")
+		else
+			s_client "$port" "$w/d$i.bin" "$w/e$i.bin"
+			[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
+		fi
+	done
+	for i in "${!cpids[@]}"; do
+		wait "${cpids[$i]}" || fail "connection $((i + 1)): s_client failed"
+	done
+	for i in $(seq "$n"); do
+		cmp -s "$w/d$i.bin" "$w/e$i.bin" || fail "connection $i: echo differs"
+	done
+}
+big_echo() { # big_echo PORT: 1 MiB each way through s_client, sha256-identical
+	head -c 1048576 /dev/urandom >"$w/big.bin"
+	s_client "$1" "$w/big.bin" "$w/big.echo"
+	[ "$rc" = 0 ] || fail "s_client exited $rc"
+	[ "$(sha256sum <"$w/big.bin")" = "$(sha256sum <"$w/big.echo")" ] ||
+		fail "1 MiB echo differs ($(stat -c %s "$w/big.echo") bytes back)"
+}
+tcpserver_start() { # tcpserver (unwrapped) on $port starting the wrapped cat
+	need tcpserver
+	free_port
+	policy
+	bg srv.log tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" \
+		"$tlshim" -l "${1:-info}" -c "$w/p.ini" -- cat
+	wait_listen "$port"
+}
+
+case $name in
+tcpserver-echo)
+	# 1 MiB each way through a recording relay: both directions are TLS
+	# records from first byte to last, the plaintext never crosses, and
+	# fd 0 and fd 1 (one socket) are one connection: one close_notify.
+	need socat
+	tcpserver_start debug
+	sport=$port
+	free_port
+	bg relay.log socat -r "$w/c2s.raw" -R "$w/s2c.raw" \
+		TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr TCP:127.0.0.1:"$sport"
+	relay=$bgpid
+	wait_listen "$port"
+	big_echo "$port"
+	for _ in $(seq 100); do grep -q "^tcpserver: end" "$w/srv.log" && break; sleep 0.05; done
+	has srv.log '^tcpserver: end [0-9]+ status 0$'
+	info_ok srv.log
+	has srv.log 'inherited fd [01]: connection from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:[0-9]+: rule in'
+	has srv.log 'inherited fd [01]: another descriptor of 127\.0\.0\.1:'
+	hasnt srv.log 'truncation|refused|error'
+	wait "$relay" 2>/dev/null || true # the relay ends with the connection
+	for d in c2s s2c; do
+		python3 "$here/tlsrecords.py" "$w/$d.raw" "$w/big.bin" >"$w/$d.records" 2>&1 ||
+			fail "$d: $(cat "$w/$d.records")"
+	done
+	read -r _ alerts _ <<<"$(cut -d' ' -f2 "$w/s2c.records" | tr '=' ' ')"
+	[ "$alerts" = 1 ] || fail "server sent $alerts alert records, not one close_notify"
+	read -r _ calerts _ <<<"$(cut -d' ' -f2 "$w/c2s.records" | tr '=' ' ')"
+	[ "$calerts" = 1 ] || fail "client sent $calerts alert records"
+	;;
+
+tcpserver-many)
+	# 20 connections one after another, then 20 at once: each its own
+	# process, handshake and echo.
+	tcpserver_start
+	echo_ok 20
+	echo_ok 20 parallel
+	for _ in $(seq 100); do
+		[ "$(count srv.log '^tcpserver: end ')" -ge 40 ] && break
+		sleep 0.05
+	done
+	[ "$(count srv.log '^tcpserver: end [0-9]+ status 0$')" = 40 ] ||
+		fail "not 40 clean service exits"
+	[ "$(count srv.log 'info: rule in: server .* TLSv1\.')" = 40 ] || fail "not 40 TLS connections"
+	hasnt srv.log 'warn|error'
+	;;
+
+tcpserver-plain-refused)
+	# A client speaking in clear gets nothing from the wrapped service: its
+	# bytes never reach cat (no echo) and the refusal is logged.
+	need socat
+	tcpserver_start
+	tag="PLAIN-MARKER-$RANDOM$RANDOM"
+	rc=0
+	echo "$tag" | timeout $T socat -t 5 - TCP:127.0.0.1:"$port" >"$w/plain.out" 2>"$w/plain.log" ||
+		rc=$?
+	for _ in $(seq 100); do grep -q "^tcpserver: end" "$w/srv.log" && break; sleep 0.05; done
+	# The only answer is a TLS alert record: no echo, nothing in clear.
+	! grep -q -a -F "$tag" "$w/plain.out" || fail "the plaintext came back"
+	python3 "$here/tlsrecords.py" "$w/plain.out" >"$w/plain.records" 2>&1 ||
+		fail "answer to a plaintext client: $(cat "$w/plain.records")"
+	has srv.log '^tlshim\[[0-9]+\]: warn: rule in: server .*127\.0\.0\.1'
+	has srv.log '^tcpserver: end [0-9]+ status [1-9]'
+	;;
+
+socket-activate-inetd)
+	# systemd Accept=yes with StandardInput=socket: the connection on 0 and 1.
+	need systemd-socket-activate
+	free_port
+	policy
+	bg srv.log systemd-socket-activate -a --inetd -l 127.0.0.1:"$port" \
+		"$tlshim" -c "$w/p.ini" -- cat
+	wait_listen "$port"
+	big_echo "$port"
+	echo_ok 5
+	[ "$(count srv.log 'info: rule in: server .* TLSv1\.')" = 6 ] || fail "not 6 TLS connections"
+	hasnt srv.log 'warn|error'
+	;;
+
+socket-activate-listen)
+	# systemd Accept=no: the listening socket as fd 3 (LISTEN_FDS=1); a
+	# python3 socketserver accepts from it like from its own listener.
+	need systemd-socket-activate
+	free_port
+	policy
+	cat >"$w/srv.py" <<-'PY'
+		import os, socket, socketserver
+		assert os.environ["LISTEN_FDS"] == "1" and os.environ["LISTEN_PID"] == str(os.getpid())
+		class Echo(socketserver.BaseRequestHandler):
+		    def handle(self):
+		        while (b := self.request.recv(65536)):
+		            self.request.sendall(b)
+		srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo, bind_and_activate=False)
+		srv.socket.close()
+		srv.socket = socket.socket(fileno=3)
+		srv.serve_forever()
+	PY
+	bg srv.log systemd-socket-activate -l 127.0.0.1:"$port" \
+		"$tlshim" -c "$w/p.ini" -- python3 "$w/srv.py"
+	wait_listen "$port"
+	big_echo "$port"
+	echo_ok 5
+	echo_ok 5 parallel
+	[ "$(count srv.log 'info: rule in: server .* TLSv1\.')" = 11 ] || fail "not 11 TLS connections"
+	hasnt srv.log 'warn|error|Traceback'
+	;;
+
+xinetd-nowait)
+	# xinetd (unwrapped, foreground, its own configuration) with a
+	# `stream tcp nowait` service: the wrapped cat gets the connection on
+	# 0, 1 and 2 (so tlshim logs to a file: stderr is the TLS stream).
+	need xinetd
+	free_port
+	policy "$w/tlshim.log"
+	cat >"$w/xinetd.conf" <<-EOF
+		defaults
+		{
+		    log_type = FILE $w/xinetd-service.log
+		}
+		service tlshim-echo
+		{
+		    type        = UNLISTED
+		    socket_type = stream
+		    protocol    = tcp
+		    wait        = no
+		    user        = $(id -un)
+		    bind        = 127.0.0.1
+		    port        = $port
+		    server      = $tlshim
+		    server_args = -c $w/p.ini -- /bin/cat
+		    env         = TLSHIM_LIBRARY=$TLSHIM_LIBRARY
+		    log_on_failure += HOST
+		}
+	EOF
+	bg_log_stdout=1 bg srv.log xinetd -dontfork -pidfile "$w/xinetd.pid" -f "$w/xinetd.conf"
+	wait_listen "$port"
+	big_echo "$port"
+	echo_ok 5
+	[ "$(count tlshim.log 'info: rule in: server .* TLSv1\.')" = 6 ] || fail "not 6 TLS connections"
+	hasnt tlshim.log 'warn|error'
+	;;
+
+inherited-tls-not-rehandshaken)
+	# An inherited socket whose handshake already ran in another image (the
+	# parent spoke TLS on it itself): the wrapped service must neither
+	# hand-shake it again successfully nor use it in clear. Its first act
+	# is to write a marker; then it would echo what it reads.
+	free_port
+	policy
+	tag="CLEAR-MARKER-$RANDOM$RANDOM"
+	rc=0
+	timeout $T python3 "$here/inherit_tls.py" "$port" "$tag" "$pki/ca.crt" \
+		"$pki/server-p256.crt" "$pki/server-p256.key" -- "$tlshim" -c "$w/p.ini" -- \
+		python3 -c 'import os, sys
+os.write(1, sys.argv[1].encode() + b"\n")
+os.write(1, os.read(0, 4096))' "$tag" >"$w/peer.log" 2>"$w/srv.log" 8>&- || rc=$?
+	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$w/peer.log")"
+	has peer.log '^service exit 1 '
+	has srv.log 'ConnectionResetError'
+	has srv.log '^tlshim\[[0-9]+\]: warn: rule in: server .*127\.0\.0\.1'
+	;;
+esac
