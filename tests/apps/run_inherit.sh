@@ -95,6 +95,15 @@ tcpserver_start() { # tcpserver (unwrapped) on $port starting the wrapped cat
 	wait_listen "$port"
 }
 
+# example FILE: examples/FILE made runnable here: the installed tlshim
+# becomes the built one, the policy $w/p.ini, the service /bin/cat.
+src=$(cd "$here/../.." && pwd)
+example() {
+	[ -s "$src/examples/$1" ] || fail "examples/$1 missing"
+	sed -e "s|/usr/bin/tlshim|$tlshim|" -e "s|/etc/tlshim/inetd-style.ini|$w/p.ini|" \
+		-e "s|/usr/local/libexec/legacyd|/bin/cat|" -e "s|7007|$port|" "$src/examples/$1"
+}
+
 case $name in
 tcpserver-echo)
 	# 1 MiB each way through a recording relay: both directions are TLS
@@ -161,12 +170,29 @@ tcpserver-plain-refused)
 	;;
 
 socket-activate-inetd)
-	# systemd Accept=yes with StandardInput=socket: the connection on 0 and 1.
+	# systemd Accept=yes with StandardInput=socket (the connection on 0 and
+	# 1), as examples/systemd/legacyd.socket and legacyd@.service set it up:
+	# systemd-analyze accepts the pair, and their ExecStart= runs under
+	# systemd-socket-activate (the same protocol, without PID 1).
 	need systemd-socket-activate
 	free_port
 	policy
-	bg srv.log systemd-socket-activate -a --inetd -l 127.0.0.1:"$port" \
-		"$tlshim" -c "$w/p.ini" -- cat
+	mkdir -p "$w/units"
+	example systemd/legacyd.socket >"$w/units/legacyd.socket"
+	example systemd/legacyd@.service >"$w/units/legacyd@.service"
+	has units/legacyd.socket '^Accept=yes$'
+	has units/legacyd@.service '^StandardInput=socket$'
+	if command -v systemd-analyze >/dev/null; then
+		rc=0
+		(cd "$w/units" && SYSTEMD_UNIT_PATH="$w/units:" timeout $T systemd-analyze verify \
+			--man=no "$w/units/legacyd.socket" "$w/units/legacyd@1.service") \
+			>"$w/verify.log" 2>&1 || rc=$?
+		[ "$rc" = 0 ] && ! [ -s "$w/verify.log" ] ||
+			fail "systemd-analyze verify: $(cat "$w/verify.log")"
+	fi
+	read -r -a cmd <<<"$(sed -n 's/^ExecStart=//p' "$w/units/legacyd@.service")"
+	[ "${cmd[0]}" = "$tlshim" ] || fail "legacyd@.service does not start the service under tlshim"
+	bg srv.log systemd-socket-activate -a --inetd -l 127.0.0.1:"$port" "${cmd[@]}"
 	wait_listen "$port"
 	big_echo "$port"
 	echo_ok 5
@@ -209,26 +235,14 @@ xinetd-nowait)
 	need xinetd
 	free_port
 	policy "$w/tlshim.log"
-	cat >"$w/xinetd.conf" <<-EOF
-		defaults
-		{
-		    log_type = FILE $w/xinetd-service.log
-		}
-		service tlshim-echo
-		{
-		    type        = UNLISTED
-		    socket_type = stream
-		    protocol    = tcp
-		    wait        = no
-		    user        = $(id -un)
-		    bind        = 127.0.0.1
-		    port        = $port
-		    server      = $tlshim
-		    server_args = -c $w/p.ini -- /bin/cat
-		    env         = TLSHIM_LIBRARY=$TLSHIM_LIBRARY
-		    log_on_failure += HOST
-		}
-	EOF
+	# examples/xinetd/legacyd, on loopback, as this user, with the library.
+	{
+		printf 'defaults\n{\n\tlog_type = FILE %s\n}\n' "$w/xinetd-service.log"
+		example xinetd/legacyd | sed -e "s|^\(\tuser *= \).*|\1$(id -un)|" \
+			-e "s|^\(\tport *= .*\)|\1\n\tbind = 127.0.0.1\n\tenv = TLSHIM_LIBRARY=$TLSHIM_LIBRARY|"
+	} >"$w/xinetd.conf"
+	has xinetd.conf '^	wait *= no$'
+	has xinetd.conf "^	server *= $tlshim\$"
 	bg_log_stdout=1 bg srv.log xinetd -dontfork -pidfile "$w/xinetd.pid" -f "$w/xinetd.conf"
 	wait_listen "$port"
 	big_echo "$port"
