@@ -11,8 +11,8 @@ set -euo pipefail
 
 cases=(
 	tcpserver-echo tcpserver-many tcpserver-plain-refused
-	socket-activate-inetd socket-activate-listen xinetd-nowait
-	inherited-tls-not-rehandshaken
+	socket-activate-inetd socket-activate-accept-fd3 socket-activate-listen xinetd-nowait
+	inherited-tls-not-rehandshaken inherited-client-port-plain
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -28,6 +28,9 @@ pki=$base/pki
 w=$base/work/$name
 T=25 # seconds any single process may run
 unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
+# The interpreter itself: a wrapper script in front of it (pyenv's shims)
+# would be a wrapped program exec'ing another with the connection open.
+py=$(python3 -c 'import sys; print(sys.executable)')
 
 label=apps
 # shellcheck source=SCRIPTDIR/../lib/common.sh
@@ -219,7 +222,7 @@ socket-activate-listen)
 		srv.serve_forever()
 	PY
 	bg srv.log systemd-socket-activate -l 127.0.0.1:"$port" \
-		"$tlshim" -c "$w/p.ini" -- python3 "$w/srv.py"
+		"$tlshim" -c "$w/p.ini" -- "$py" "$w/srv.py"
 	wait_listen "$port"
 	big_echo "$port"
 	echo_ok 5
@@ -239,7 +242,7 @@ xinetd-nowait)
 	{
 		printf 'defaults\n{\n\tlog_type = FILE %s\n}\n' "$w/xinetd-service.log"
 		example xinetd/legacyd | sed -e "s|^\(\tuser *= \).*|\1$(id -un)|" \
-			-e "s|^\(\tport *= .*\)|\1\n\tbind = 127.0.0.1\n\tenv = TLSHIM_LIBRARY=$TLSHIM_LIBRARY|"
+			-e "s|^\(\tport *= .*\)|\1\n\tbind = 127.0.0.1\n\tenv = TLSHIM_LIBRARY=$TLSHIM_LIBRARY TLSHIM_LOG=debug|"
 	} >"$w/xinetd.conf"
 	has xinetd.conf '^	wait *= no$'
 	has xinetd.conf "^	server *= $tlshim\$"
@@ -248,6 +251,9 @@ xinetd-nowait)
 	big_echo "$port"
 	echo_ok 5
 	[ "$(count tlshim.log 'info: rule in: server .* TLSv1\.')" = 6 ] || fail "not 6 TLS connections"
+	# xinetd puts the socket on 0, 1 and 2: one connection, three names.
+	[ "$(count tlshim.log 'inherited fd [012]: another descriptor of ')" = 12 ] ||
+		fail "not two aliases per connection"
 	hasnt tlshim.log 'warn|error'
 	;;
 
@@ -262,12 +268,59 @@ inherited-tls-not-rehandshaken)
 	rc=0
 	timeout $T python3 "$here/inherit_tls.py" "$port" "$tag" "$pki/ca.crt" \
 		"$pki/server-p256.crt" "$pki/server-p256.key" -- "$tlshim" -c "$w/p.ini" -- \
-		python3 -c 'import os, sys
+		"$py" -c 'import os, sys
 os.write(1, sys.argv[1].encode() + b"\n")
 os.write(1, os.read(0, 4096))' "$tag" >"$w/peer.log" 2>"$w/srv.log" 8>&- || rc=$?
 	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$w/peer.log")"
 	has peer.log '^service exit 1 '
 	has srv.log 'ConnectionResetError'
 	has srv.log '^tlshim\[[0-9]+\]: warn: rule in: server .*127\.0\.0\.1'
+	;;
+
+socket-activate-accept-fd3)
+	# systemd Accept=yes without StandardInput=socket: the connection is
+	# fd 3 (LISTEN_FDS=1), not stdin; a python3 echo serves it from there.
+	need systemd-socket-activate
+	free_port
+	policy
+	cat >"$w/srv.py" <<-'PY'
+		import os, socket
+		assert os.environ["LISTEN_FDS"] == "1"
+		s = socket.socket(fileno=3)
+		while (b := s.recv(65536)):
+		    s.sendall(b)
+		s.close()
+	PY
+	bg srv.log systemd-socket-activate -a -l 127.0.0.1:"$port" \
+		"$tlshim" -c "$w/p.ini" -- "$py" "$w/srv.py"
+	wait_listen "$port"
+	big_echo "$port"
+	echo_ok 5
+	[ "$(count srv.log 'info: rule in: server .* TLSv1\.')" = 6 ] || fail "not 6 TLS connections"
+	hasnt srv.log 'warn|error|Traceback'
+	;;
+
+inherited-client-port-plain)
+	# Client rules never apply to inherited sockets (inherit.h): socat,
+	# unwrapped, connects to a plain server on a client rule's port and
+	# execs (nofork) the wrapped program with the connection on 0 and 1;
+	# that program's bytes arrive as they are, no ClientHello.
+	need socat
+	free_port
+	printf '[global]\nlog = debug\n[out]\nrole = client\nport = %s\nca = %s\nserver_name = localhost\n' \
+		"$port" "$pki/ca.crt" >"$w/p.ini"
+	tag="INHERITED-CLIENT-$RANDOM$RANDOM"
+	timeout $T socat -u TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr CREATE:"$w/got.txt" \
+		</dev/null 2>"$w/plainsrv.log" 8>&- &
+	srv=$!
+	pids+=("$srv")
+	wait_listen "$port"
+	rc=0
+	timeout $T socat TCP:127.0.0.1:"$port" EXEC:"$tlshim -c $w/p.ini -- /bin/echo $tag",nofork \
+		</dev/null 2>"$w/cli.log" 8>&- || rc=$?
+	[ "$rc" = 0 ] || fail "socat exited $rc"
+	wait "$srv" || fail "the plain server failed"
+	has got.txt "^$tag\$"
+	hasnt cli.log 'inherited fd'
 	;;
 esac
