@@ -12,7 +12,7 @@ set -euo pipefail
 cases=(
 	tcpserver-echo tcpserver-many tcpserver-plain-refused
 	socket-activate-inetd socket-activate-accept-fd3 socket-activate-listen xinetd-nowait
-	inherited-tls-not-rehandshaken inherited-client-port-plain
+	inherited-tls-not-rehandshaken inherited-client-port-plain inherited-mptcp
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -327,5 +327,57 @@ inherited-client-port-plain)
 	wait "$srv" || fail "the plain server failed"
 	has got.txt "^$tag\$"
 	hasnt cli.log 'inherited fd'
+	;;
+
+inherited-mptcp)
+	# An MPTCP connection (Linux 5.6+) is a TCP byte stream too: a python3
+	# super-server (unwrapped) accepts on an MPTCP listener and starts the
+	# wrapped cat with the connection on 0 and 1. The peer (Python's ssl,
+	# i.e. OpenSSL, over an MPTCP socket, since s_client's plain TCP would
+	# make the kernel fall back to TCP) sends 1 MiB and checks the echo.
+	[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] || fail "MPTCP is not enabled here"
+	free_port
+	policy
+	cat >"$w/super.py" <<-'PY'
+		import socket, subprocess, sys
+		srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)  # IPPROTO_MPTCP
+		srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		srv.bind(("127.0.0.1", int(sys.argv[1])))
+		srv.listen()
+		conn, _ = srv.accept()
+		print("accepted protocol", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL), flush=True)
+		child = subprocess.Popen(sys.argv[2:], stdin=conn, stdout=conn)
+		conn.close()
+		sys.exit(child.wait())
+	PY
+	cat >"$w/peer.py" <<-'PY'
+		import hashlib, os, socket, ssl, sys, threading
+		ctx = ssl.create_default_context(cafile=sys.argv[2])
+		raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+		raw.settimeout(20)
+		raw.connect(("127.0.0.1", int(sys.argv[1])))
+		s = ctx.wrap_socket(raw, server_hostname="localhost")
+		data = os.urandom(1 << 20)
+		t = threading.Thread(target=s.sendall, args=(data,))
+		t.start()
+		got = b""
+		while len(got) < len(data) and (b := s.recv(65536)):
+		    got += b
+		t.join()
+		print(s.version(), hashlib.sha256(data).hexdigest() == hashlib.sha256(got).hexdigest(), len(got))
+		s.unwrap()
+	PY
+	timeout $T "$py" "$w/super.py" "$port" "$tlshim" -c "$w/p.ini" -- cat \
+		</dev/null >"$w/super.out" 2>"$w/srv.log" 8>&- &
+	sup=$!
+	pids+=("$sup")
+	wait_listen "$port"
+	timeout $T "$py" "$w/peer.py" "$port" "$pki/ca.crt" >"$w/peer.out" 2>"$w/peer.log" 8>&- ||
+		fail "the MPTCP peer failed"
+	wait "$sup" || fail "the service failed"
+	has super.out '^accepted protocol 262$'
+	has peer.out '^TLSv1\.2 True 1048576$'
+	info_ok srv.log
+	hasnt srv.log 'warn|error'
 	;;
 esac
