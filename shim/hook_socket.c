@@ -1,6 +1,7 @@
 /*
  * hook_socket.c: where TLS connections begin and end: connect (client
- * rules), accept/accept4 (server rules), close, shutdown, and SO_ERROR.
+ * rules), accept/accept4 (server rules; also the sockets a program
+ * inherits, inherit.h), close, shutdown, and SO_ERROR.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -57,6 +58,35 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return 0;
 }
 
+sconn *shim_server_adopt(int fd)
+{
+	if (!shim_rules_active())
+		return NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return NULL;
+	uint16_t port;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return NULL;
+	shim_rule *rule = shim_match_server(port);
+	if (!rule || !is_tcp(fd))
+		return NULL;
+	sconn *s = sconn_new(rule, fd, false, NULL);
+	if (!s || shim_fd_attach(fd, s) < 0) {
+		if (s)
+			sconn_unref(s);
+		shim_log(SHIM_LOG_ERROR, "rule %s: out of memory; connection dropped", rule->name);
+		errno = ENOMEM;
+		return (sconn *)-1;
+	}
+	return s;
+}
+
 /* A connection accepted on a port a server rule names becomes TLS; the
  * handshake waits for the first read, write or poll (accept never stalls). */
 static int adopt_accepted(int fd)
@@ -64,28 +94,8 @@ static int adopt_accepted(int fd)
 	if (fd < 0)
 		return fd;
 	shim_fd_forget(fd);
-	if (!shim_rules_active())
-		return fd;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return fd;
-	uint16_t port;
-	if (ss.ss_family == AF_INET)
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else if (ss.ss_family == AF_INET6)
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	else
-		return fd;
-	shim_rule *rule = shim_match_server(port);
-	if (!rule || !is_tcp(fd))
-		return fd;
-	sconn *s = sconn_new(rule, fd, false, NULL);
-	if (!s || shim_fd_attach(fd, s) < 0) {
-		if (s)
-			sconn_unref(s);
-		REAL(close)(fd);
-		shim_log(SHIM_LOG_ERROR, "rule %s: out of memory; connection dropped", rule->name);
+	if (shim_server_adopt(fd) == (sconn *)-1) {
+		REAL(close)(fd); /* fail closed: never a matched connection in clear */
 		errno = ENOMEM;
 		return -1;
 	}

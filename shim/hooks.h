@@ -51,6 +51,17 @@ void shim_fd_forget(int fd);
  * stream back. Returns ${fd}. */
 int shim_fd_fresh(int fd);
 
+/* shim_server_adopt(fd): the one way a server connection begins
+ * (hook_socket.c): ${fd}, a connected socket the program accepted or
+ * inherited (inherit.h), becomes a TLS server connection when it is TCP
+ * (or MPTCP) and its local port matches a server rule; the handshake waits
+ * for its first read, write or poll. Returns the connection, now
+ * registered at ${fd}; NULL when no rule applies (${fd} is left alone); or
+ * (sconn *)-1 with errno ENOMEM (logged) when a rule matched but the
+ * connection could not be registered: the caller must then make sure the
+ * socket carries nothing (fail closed). */
+sconn *shim_server_adopt(int fd);
+
 /* glibc's _FORTIFY_SOURCE entry points have no public prototypes. */
 #include <poll.h>
 #include <signal.h>

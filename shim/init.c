@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fdtab.h"
+#include "inherit.h"
 #include "log.h"
 #include "pump.h"
 #include "real.h"
@@ -71,6 +72,7 @@ __attribute__((constructor)) static void shim_init(void)
 		shim_log(SHIM_LOG_WARN, "OPENSSL_atexit failed: connections open at exit may "
 					"end without close_notify");
 	shim_log(SHIM_LOG_DEBUG, "policy %s loaded", path);
+	shim_inherit_adopt(); /* inetd, tcpserver, systemd Accept=yes (inherit.h) */
 }
 
 __attribute__((destructor)) static void shim_fini(void)

@@ -58,21 +58,6 @@ policy() {
 info_ok() {
 	has "$1" "^tlshim\[[0-9]+\]: info: rule [a-z]+: $2 .* TLSv1\.2 ECDHE-[A-Z0-9-]+ [a-z0-9]+ peer "
 }
-# feed FILE OUT N: $w/feed is a FIFO that yields FILE, then stays open until
-# OUT holds N bytes (the echo came back) so a stock client that quits on end
-# of input does not quit before its peer answered.
-feed() {
-	rm -f "$w/feed"
-	mkfifo "$w/feed"
-	{
-		cat "$1"
-		for _ in $(seq $((T * 20))); do
-			[ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -ge "$3" ] && break
-			sleep 0.05
-		done
-	} >"$w/feed" 2>/dev/null 8>&- &
-	pids+=("$!")
-}
 textdata() { # textdata FILE LINES: printable lines with a per-run marker
 	local tag=$RANDOM$RANDOM
 	for i in $(seq "$2"); do printf 'tlshim-apps %s line %06d 0123456789abcdef\n' "$tag" "$i"; done >"$1"

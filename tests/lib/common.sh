@@ -42,6 +42,10 @@
 #                       /dev/null, output per bg_log_stdout; sets $bgpid and
 #                       adds it to pids (scripts with another bg signature
 #                       define their own after sourcing)
+#   feed FILE OUT N [FIFO]  FIFO (default $w/feed) yields FILE, then stays
+#                       open until OUT holds N bytes (the echo came back),
+#                       so a stock client that quits on end of input does
+#                       not quit before its peer answered
 
 tests_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${name:?}" "${label:?}" "${base:?}" "${w:?}" "${T:?}"
@@ -117,4 +121,18 @@ bg() {
 	fi
 	bgpid=$!
 	pids+=("$bgpid")
+}
+
+feed() {
+	local fifo=${4:-$w/feed}
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	{
+		cat "$1"
+		for _ in $(seq $((T * 20))); do
+			[ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -ge "$3" ] && break
+			sleep 0.05
+		done
+	} >"$fifo" 2>/dev/null 8>&- &
+	pids+=("$!")
 }
