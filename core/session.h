@@ -16,7 +16,7 @@ typedef struct tls_session {
 	int refs; /* atomic; see tls_session_ref */
 	uint16_t suite;
 	bool ems;               /* always true for sessions we make */
-	uint8_t *master;        /* 48 bytes in sodium_malloc memory */
+	uint8_t *master;        /* 48 bytes in a secret_pool.h slot */
 	char server_name[256];  /* SNI of the original handshake ("" if none) */
 	bool has_peer;          /* the peer presented a certificate that was verified */
 	uint8_t peer_spki[32];  /* SHA-256 of the peer leaf SPKI (when it sent one) */
