@@ -19,7 +19,6 @@
  */
 #include "handshake.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +26,10 @@
 
 #include <sodium.h>
 
+#include "name.h"
 #include "sig.h"
 
 /* ---- writer (client) --------------------------------------------------- */
-
-static bool is_ip_literal(const char *s)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
-}
 
 static bool listed(const uint16_t *ids, size_t n, uint16_t id)
 {
@@ -83,20 +76,19 @@ static size_t ext_open(tls_wbuf *w, uint16_t type)
 
 static void write_sni(tls_conn *c, tls_wbuf *w)
 {
-	size_t n = strnlen(c->server_name, sizeof c->server_name - 1);
+	char host[sizeof c->server_name];
 
 	/* RFC 6066 §3: a DNS host name without the trailing dot; IP
-	 * literals are not permitted in HostName. */
-	if (n > 0 && c->server_name[n - 1] == '.')
-		n--;
-	c->hs->sent_sni = n > 0 && !is_ip_literal(c->server_name);
+	 * literals are not permitted in HostName (name.h decides which). */
+	c->hs->sent_sni = tls_name_parse(c->server_name, host, sizeof host) == TLS_NAME_DNS;
 	if (!c->hs->sent_sni)
 		return;
+	size_t n = strlen(host);
 	size_t ext = ext_open(w, TLS_EXT_SERVER_NAME);
 	size_t list = tls_wbuf_open(w, 2);
 	tls_wbuf_u8(w, 0); /* host_name */
 	size_t name = tls_wbuf_open(w, 2);
-	tls_wbuf_bytes(w, c->server_name, n);
+	tls_wbuf_bytes(w, host, n);
 	tls_wbuf_close(w, name, 2);
 	tls_wbuf_close(w, list, 2);
 	tls_wbuf_close(w, ext, 2);
@@ -522,7 +514,10 @@ static bool resume(tls_conn *c, const offer *o)
 	hs->resume = s;
 	memcpy(hs->master, s->master, TLS_MASTER_SECRET_LEN);
 	hs->have_master = true;
-	hs->send_ticket = false; /* no ticket renewal on resumption (lead's spec) */
+	/* RFC 5077 §3.3 lets a server renew the ticket on resumption; we do
+	 * not, so a session never outlives the lifetime counted from the full
+	 * handshake that made it (tls_ticket_open checks its creation time). */
+	hs->send_ticket = false;
 	hs->cert_requested = false;
 	c->suite = suite;
 	c->group = 0;
