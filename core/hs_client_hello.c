@@ -31,14 +31,6 @@
 
 /* ---- writer (client) --------------------------------------------------- */
 
-static bool listed(const uint16_t *ids, size_t n, uint16_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
 /* pinned(cfg, spki): ${spki} is one of ${cfg}'s pins. */
 static bool pinned(const tls_config *cfg, const uint8_t spki[32])
 {
@@ -63,7 +55,7 @@ static bool may_offer(const tls_conn *c, const tls_session *s)
 		return false;
 	tls_config_auth_id(cfg, id);
 	return tls_session_resumable(s, id, c->server_name, c->peer_ip, tls_now(c)) &&
-	       listed(cfg->suites, cfg->nsuites, s->suite) &&
+	       tls_ids_contain(cfg->suites, cfg->nsuites, s->suite) &&
 	       (cfg->verify == TLS_VERIFY_NONE || s->has_peer) &&
 	       (cfg->npins == 0 || (s->has_peer && pinned(cfg, s->peer_spki)));
 }
@@ -370,31 +362,6 @@ static __attribute__((format(printf, 3, 4))) void addf(char *buf, size_t size, c
 	va_end(ap);
 }
 
-static const char *key_name(int t)
-{
-	switch (t) {
-	case TLS_KEY_RSA:
-		return "RSA";
-	case TLS_KEY_EC_P256:
-		return "ECDSA P-256";
-	case TLS_KEY_EC_P384:
-		return "ECDSA P-384";
-	case TLS_KEY_ED25519:
-		return "Ed25519";
-	default:
-		return "missing";
-	}
-}
-
-/* RFC 8422 §5.5 / RFC 5246 §7.4.2: the certificate key a suite needs. */
-static bool key_serves(const tls_suite *s, int key_type)
-{
-	if (s->auth == TLS_AUTH_RSA)
-		return key_type == TLS_KEY_RSA;
-	return key_type == TLS_KEY_EC_P256 || key_type == TLS_KEY_EC_P384 ||
-	       key_type == TLS_KEY_ED25519;
-}
-
 /* ids_text(list, buf, size): up to 8 of the client's u16 values in hex. */
 static void ids_text(tls_cur list, char *buf, size_t size)
 {
@@ -418,7 +385,7 @@ static int no_suite(tls_conn *c, const offer *o, bool common, bool no_group)
 		ids_text(o->suites, theirs, sizeof theirs);
 		for (size_t i = 0; i < cfg->nsuites; i++) {
 			const tls_suite *s = tls_suite_by_id(cfg->suites[i]);
-			if (s != NULL && key_serves(s, kt))
+			if (s != NULL && tls_suite_serves_key(s, kt))
 				addf(ours, sizeof ours, "%s%s", ours[0] ? ":" : "", s->name);
 		}
 		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
@@ -443,7 +410,7 @@ static int no_suite(tls_conn *c, const offer *o, bool common, bool no_group)
 	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
 			"no signature algorithm in common: client's signature_algorithms (%zu "
 			"offered) has none our %s key can make",
-			c->hs->n_peer_sigalgs, key_name(kt));
+			c->hs->n_peer_sigalgs, tls_key_type_name(kt));
 }
 
 /* choose(c, o): suite by our preference among what the client offered and
@@ -466,7 +433,7 @@ static int choose(tls_conn *c, const offer *o)
 	bool common = false, no_group = false;
 	for (size_t i = 0; i < cfg->nsuites; i++) {
 		const tls_suite *s = tls_suite_by_id(cfg->suites[i]);
-		if (s == NULL || !in_list(o->suites, s->id) || !key_serves(s, kt))
+		if (s == NULL || !in_list(o->suites, s->id) || !tls_suite_serves_key(s, kt))
 			continue;
 		common = true;
 		bool ecdhe = s->kx == TLS_KX_ECDHE;
@@ -504,7 +471,8 @@ static bool resume(tls_conn *c, const offer *o)
 	 * name, a suite both sides still allow, EMS, and a client identity
 	 * when we now require one. */
 	if (suite == NULL || s->master == NULL || !s->ems ||
-	    !listed(cfg->suites, cfg->nsuites, s->suite) || !in_list(o->suites, s->suite) ||
+	    !tls_ids_contain(cfg->suites, cfg->nsuites, s->suite) ||
+	    !in_list(o->suites, s->suite) ||
 	    strncmp(s->server_name, c->server_name, sizeof c->server_name) != 0 ||
 	    (cfg->verify == TLS_VERIFY_REQUIRE && !s->has_peer)) {
 		tls_session_unref(s);

@@ -30,6 +30,7 @@
 
 #include "ca.h"
 #include "cert.h"
+#include "suites.h"
 
 enum { KEY_ECDSA, KEY_RSA, KEY_ED25519 };
 
@@ -434,18 +435,15 @@ static EVP_PKEY *gen_key(int kind)
 	return k;
 }
 
-static const char *key_desc(const EVP_PKEY *k)
+/* key_desc(k): the key type by the engine's names (suites.h), RSA with its
+ * size class. */
+static const char *key_desc(EVP_PKEY *k)
 {
-	switch (EVP_PKEY_get_base_id(k)) {
-	case EVP_PKEY_RSA:
+	int type = tls_key_type_of(k);
+
+	if (type == TLS_KEY_RSA)
 		return EVP_PKEY_get_bits(k) >= 3072 ? "RSA 3072+" : "RSA 2048";
-	case EVP_PKEY_EC:
-		return EVP_PKEY_get_bits(k) == 384 ? "ECDSA P-384" : "ECDSA P-256";
-	case EVP_PKEY_ED25519:
-		return "Ed25519";
-	default:
-		return "other";
-	}
+	return tls_key_type_name(type);
 }
 
 /* A random positive 127-bit serial (RFC 5280 4.1.2.2: unique per CA, at
