@@ -26,6 +26,11 @@ static struct {
 	bool active;
 } g;
 
+const tlsp_policy *shim_rules_policy(void)
+{
+	return g.active ? g.policy : NULL;
+}
+
 const char *shim_rules_path(void)
 {
 	return g.active ? g.policy->path : NULL;

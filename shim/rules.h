@@ -28,6 +28,7 @@
 
 #define SHIM_SESSION_CACHE 16
 
+struct tlsp_policy;
 struct tlsp_rule;
 
 /* The files a rule's configuration is built from, watched for reload. */
@@ -89,6 +90,10 @@ int shim_rules_check(const char *path, FILE *errors);
 
 /* shim_rules_print(out): the effective rules, one line each. */
 void shim_rules_print(FILE *out);
+
+/* shim_rules_policy(): the loaded policy as config/ parsed it (what
+ * `tlshim --which` explains), or NULL. */
+const struct tlsp_policy *shim_rules_policy(void);
 
 /* shim_rules_path(): the absolute path of the loaded policy, or NULL. */
 const char *shim_rules_path(void);

@@ -199,8 +199,9 @@ static int add_san_opt(const char **list, int *n, const char *opt, const char *v
 #define WANTS_HELP (-1)
 
 /* parse_opts: options anywhere among up to ${maxpos} positional arguments,
- * as "--opt VALUE" or "--opt=VALUE". Returns 0, WANTS_HELP, or 2 for a
- * usage error (already reported). */
+ * as "--opt VALUE" or "--opt=VALUE". Returns 0, WANTS_HELP (the usage is
+ * printed on stdout: the command exits 0), or 2 for a usage error (already
+ * reported). */
 static int parse_opts(int argc, char **argv, unsigned allowed, int maxpos, struct ca_opts *o)
 {
 	bool dashdash = false;
@@ -216,8 +217,10 @@ static int parse_opts(int argc, char **argv, unsigned allowed, int maxpos, struc
 			dashdash = true;
 			continue;
 		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			ca_usage(stdout);
 			return WANTS_HELP;
+		}
 		size_t k, nlen = strcspn(a, "=");
 		for (k = 0; k < sizeof optab / sizeof optab[0]; k++)
 			if ((optab[k].flag & allowed) && strlen(optab[k].name) == nlen &&
@@ -569,12 +572,8 @@ static int ca_init(int argc, char **argv)
 {
 	struct ca_opts o = {.key = KEY_ECDSA, .days = CA_DAYS};
 	int r = parse_opts(argc, argv, O_NAME | O_KEY | O_DAYS | O_FORCE, 1, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 1)
 		return usage_error("%s", "init needs a DIR");
 	const char *dir = o.pos[0];
@@ -803,12 +802,8 @@ static int ca_issue(int argc, char **argv)
 	struct ca_opts o = {.key = KEY_ECDSA, .days = LEAF_DAYS};
 	unsigned allowed = O_KEY | O_DAYS | O_FORCE | O_DNS | O_IP | O_CLIENT | O_OUT;
 	int r = parse_opts(argc, argv, allowed, 2, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 2)
 		return usage_error("%s", "issue needs a DIR and a NAME");
 	const char *dir = o.pos[0], *name = o.pos[1];
@@ -928,12 +923,8 @@ static int ca_pin(int argc, char **argv)
 {
 	struct ca_opts o = {0};
 	int r = parse_opts(argc, argv, 0, 1, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 1)
 		return usage_error("%s", "pin needs a CERT file");
 	X509 *x = read_cert(o.pos[0]);
