@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "consts.h"
+#include "name.h"
 #include "suites.h"
 
 /* Largest RSA key we take: its signatures must fit TLS_MAX_SIG_LEN. */
@@ -436,18 +437,6 @@ static int verify_alert(int e)
 	}
 }
 
-/* Is ${s} an IPv4 or IPv6 literal? (a server_name may be given as one) */
-static bool is_ip_literal(const char *s)
-{
-	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(s);
-
-	ERR_clear_error();
-	if (ip == NULL)
-		return false;
-	ASN1_OCTET_STRING_free(ip);
-	return true;
-}
-
 /* Chain, validity and name check against ${vp->store}. 0 or an alert. */
 static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, char *reason,
 			size_t reasonlen)
@@ -475,20 +464,22 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 	 * inherited here; tls_store_from_pem). */
 	X509_VERIFY_PARAM_set_auth_level(param, 2);
 	if (expected != NULL) {
-		int ok;
-		if (is_ip_literal(expected)) {
-			ok = X509_VERIFY_PARAM_set1_ip_asc(param, expected);
-		} else {
+		/* The name as SNI sent it (name.h decides DNS or IP). */
+		char ref[256];
+		int kind = tls_name_parse(expected, ref, sizeof ref), ok = 0;
+		if (kind == TLS_NAME_IP) {
+			ok = X509_VERIFY_PARAM_set1_ip_asc(param, ref);
+		} else if (kind == TLS_NAME_DNS) {
 			/* RFC 6125 §6.4.3: a wildcard only as the whole
 			 * left-most label; §6.4.4: names come from the
 			 * subjectAltName, never the CN (as browsers do). */
 			X509_VERIFY_PARAM_set_hostflags(
 				param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
 					       X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-			ok = X509_VERIFY_PARAM_set1_host(param, expected, 0);
+			ok = X509_VERIFY_PARAM_set1_host(param, ref, 0);
 		}
 		/* An empty name would silently disable the check. */
-		if (ok != 1 || expected[0] == '\0') {
+		if (ok != 1) {
 			seterr(reason, reasonlen,
 			       "certificate name check: bad expected name \"%s\"", expected);
 			goto out;

@@ -257,31 +257,6 @@ void tls_config_set_keylog(tls_config *cfg, void (*cb)(void *arg, const char *li
 	cfg->keylog_arg = cb != NULL ? arg : NULL;
 }
 
-static const char *key_type_name(int type)
-{
-	switch (type) {
-	case TLS_KEY_RSA:
-		return "RSA";
-	case TLS_KEY_EC_P256:
-		return "EC P-256";
-	case TLS_KEY_EC_P384:
-		return "EC P-384";
-	case TLS_KEY_ED25519:
-		return "Ed25519";
-	default:
-		return "unsupported";
-	}
-}
-
-/* key_serves(type, suite): RFC 8422 §5.5 / RFC 5246 §7.4.2: ECDHE_ECDSA
- * suites need an ECDSA (or Ed25519) certificate, the RSA ones an RSA one. */
-static bool key_serves(int type, const tls_suite *s)
-{
-	if (s->auth == TLS_AUTH_RSA)
-		return type == TLS_KEY_RSA;
-	return type == TLS_KEY_EC_P256 || type == TLS_KEY_EC_P384 || type == TLS_KEY_ED25519;
-}
-
 /* check_suites(cfg, err, errlen): a server's key can serve at least one of
  * its suites; otherwise every handshake would fail with no common suite. */
 static int check_suites(const tls_config *cfg, char *err, size_t errlen)
@@ -292,7 +267,7 @@ static int check_suites(const tls_config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->nsuites; i++) {
 		const tls_suite *s = tls_suite_by_id(cfg->suites[i]);
 
-		if (s != NULL && key_serves(cfg->key.type, s))
+		if (s != NULL && tls_suite_serves_key(s, cfg->key.type))
 			return 0;
 		if (s != NULL && off < sizeof(names)) {
 			int w = snprintf(names + off, sizeof(names) - off, "%s%s", off ? ":" : "",
@@ -301,7 +276,7 @@ static int check_suites(const tls_config *cfg, char *err, size_t errlen)
 		}
 	}
 	return fail(err, errlen, "the %s key cannot serve any configured cipher suite (%s)",
-		    key_type_name(cfg->key.type), names);
+		    tls_key_type_name(cfg->key.type), names);
 }
 
 int tls_config_check(tls_config *cfg, char *err, size_t errlen)

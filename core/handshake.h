@@ -34,10 +34,11 @@ int tls_hs_client_start(tls_conn *c);
  * record layer never buffers a body it would refuse. 0 or -1. */
 int tls_hs_on_header(tls_conn *c, uint8_t type, size_t len);
 
-/* tls_hs_on_message(c, type, body, len): one complete incoming handshake
- * message (before or after the handshake: after it, HelloRequest and
- * ClientHello are answered with a no_renegotiation warning, anything else
- * is unexpected_message). Runs every send step that follows. 0 or -1. */
+/* tls_hs_on_message(c, type, msg, len): one complete incoming handshake
+ * message of ${type} during the handshake; ${msg} is its ${len} bytes, the
+ * 4-byte header included (the transcript takes them whole). Runs every
+ * send step that follows. 0 or -1. (After the handshake the record layer
+ * answers renegotiation requests itself, record.c on_post_handshake.) */
 int tls_hs_on_message(tls_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 
 /* tls_hs_on_ccs(c): a ChangeCipherSpec record arrived. 0 or -1. */

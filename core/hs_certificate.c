@@ -18,22 +18,6 @@
  * is bad_certificate / TLS_ERR_AUTH. */
 #define MAX_PEER_CHAIN 10
 
-static const char *key_type_name(int t)
-{
-	switch (t) {
-	case TLS_KEY_RSA:
-		return "RSA";
-	case TLS_KEY_EC_P256:
-		return "ECDSA P-256";
-	case TLS_KEY_EC_P384:
-		return "ECDSA P-384";
-	case TLS_KEY_ED25519:
-		return "Ed25519";
-	default:
-		return "unsupported";
-	}
-}
-
 static int write_chain(tls_conn *c, tls_wbuf *w, const tls_chain *ch)
 {
 	size_t list = tls_wbuf_open(w, 3);
@@ -179,12 +163,12 @@ int tls_hs_certificate_read(tls_conn *c, tls_cur *body)
 	}
 	/* RFC 8422 §5.5 / RFC 5246 §7.4.2: ECDHE_ECDSA suites need an ECDSA or
 	 * Ed25519 key, ECDHE_RSA and RSA key transport an RSA key. */
-	if (client && (c->suite->auth == TLS_AUTH_RSA) != (kt == TLS_KEY_RSA)) {
+	if (client && !tls_suite_serves_key(c->suite, kt)) {
 		sk_X509_pop_free(chain, X509_free);
 		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
 				"server certificate has an %s key, but the chosen suite %s "
 				"needs %s",
-				key_type_name(kt), c->suite->name,
+				tls_key_type_name(kt), c->suite->name,
 				c->suite->auth == TLS_AUTH_RSA ? "an RSA key"
 							       : "an ECDSA or Ed25519 key");
 	}

@@ -19,7 +19,6 @@
  */
 #include "handshake.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,24 +26,10 @@
 
 #include <sodium.h>
 
+#include "name.h"
 #include "sig.h"
 
 /* ---- writer (client) --------------------------------------------------- */
-
-static bool is_ip_literal(const char *s)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
-}
-
-static bool listed(const uint16_t *ids, size_t n, uint16_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
 
 /* pinned(cfg, spki): ${spki} is one of ${cfg}'s pins. */
 static bool pinned(const tls_config *cfg, const uint8_t spki[32])
@@ -70,7 +55,7 @@ static bool may_offer(const tls_conn *c, const tls_session *s)
 		return false;
 	tls_config_auth_id(cfg, id);
 	return tls_session_resumable(s, id, c->server_name, c->peer_ip, tls_now(c)) &&
-	       listed(cfg->suites, cfg->nsuites, s->suite) &&
+	       tls_ids_contain(cfg->suites, cfg->nsuites, s->suite) &&
 	       (cfg->verify == TLS_VERIFY_NONE || s->has_peer) &&
 	       (cfg->npins == 0 || (s->has_peer && pinned(cfg, s->peer_spki)));
 }
@@ -83,20 +68,19 @@ static size_t ext_open(tls_wbuf *w, uint16_t type)
 
 static void write_sni(tls_conn *c, tls_wbuf *w)
 {
-	size_t n = strnlen(c->server_name, sizeof c->server_name - 1);
+	char host[sizeof c->server_name];
 
 	/* RFC 6066 §3: a DNS host name without the trailing dot; IP
-	 * literals are not permitted in HostName. */
-	if (n > 0 && c->server_name[n - 1] == '.')
-		n--;
-	c->hs->sent_sni = n > 0 && !is_ip_literal(c->server_name);
+	 * literals are not permitted in HostName (name.h decides which). */
+	c->hs->sent_sni = tls_name_parse(c->server_name, host, sizeof host) == TLS_NAME_DNS;
 	if (!c->hs->sent_sni)
 		return;
+	size_t n = strlen(host);
 	size_t ext = ext_open(w, TLS_EXT_SERVER_NAME);
 	size_t list = tls_wbuf_open(w, 2);
 	tls_wbuf_u8(w, 0); /* host_name */
 	size_t name = tls_wbuf_open(w, 2);
-	tls_wbuf_bytes(w, c->server_name, n);
+	tls_wbuf_bytes(w, host, n);
 	tls_wbuf_close(w, name, 2);
 	tls_wbuf_close(w, list, 2);
 	tls_wbuf_close(w, ext, 2);
@@ -378,31 +362,6 @@ static __attribute__((format(printf, 3, 4))) void addf(char *buf, size_t size, c
 	va_end(ap);
 }
 
-static const char *key_name(int t)
-{
-	switch (t) {
-	case TLS_KEY_RSA:
-		return "RSA";
-	case TLS_KEY_EC_P256:
-		return "ECDSA P-256";
-	case TLS_KEY_EC_P384:
-		return "ECDSA P-384";
-	case TLS_KEY_ED25519:
-		return "Ed25519";
-	default:
-		return "missing";
-	}
-}
-
-/* RFC 8422 §5.5 / RFC 5246 §7.4.2: the certificate key a suite needs. */
-static bool key_serves(const tls_suite *s, int key_type)
-{
-	if (s->auth == TLS_AUTH_RSA)
-		return key_type == TLS_KEY_RSA;
-	return key_type == TLS_KEY_EC_P256 || key_type == TLS_KEY_EC_P384 ||
-	       key_type == TLS_KEY_ED25519;
-}
-
 /* ids_text(list, buf, size): up to 8 of the client's u16 values in hex. */
 static void ids_text(tls_cur list, char *buf, size_t size)
 {
@@ -426,7 +385,7 @@ static int no_suite(tls_conn *c, const offer *o, bool common, bool no_group)
 		ids_text(o->suites, theirs, sizeof theirs);
 		for (size_t i = 0; i < cfg->nsuites; i++) {
 			const tls_suite *s = tls_suite_by_id(cfg->suites[i]);
-			if (s != NULL && key_serves(s, kt))
+			if (s != NULL && tls_suite_serves_key(s, kt))
 				addf(ours, sizeof ours, "%s%s", ours[0] ? ":" : "", s->name);
 		}
 		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
@@ -451,7 +410,7 @@ static int no_suite(tls_conn *c, const offer *o, bool common, bool no_group)
 	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
 			"no signature algorithm in common: client's signature_algorithms (%zu "
 			"offered) has none our %s key can make",
-			c->hs->n_peer_sigalgs, key_name(kt));
+			c->hs->n_peer_sigalgs, tls_key_type_name(kt));
 }
 
 /* choose(c, o): suite by our preference among what the client offered and
@@ -474,7 +433,7 @@ static int choose(tls_conn *c, const offer *o)
 	bool common = false, no_group = false;
 	for (size_t i = 0; i < cfg->nsuites; i++) {
 		const tls_suite *s = tls_suite_by_id(cfg->suites[i]);
-		if (s == NULL || !in_list(o->suites, s->id) || !key_serves(s, kt))
+		if (s == NULL || !in_list(o->suites, s->id) || !tls_suite_serves_key(s, kt))
 			continue;
 		common = true;
 		bool ecdhe = s->kx == TLS_KX_ECDHE;
@@ -512,7 +471,8 @@ static bool resume(tls_conn *c, const offer *o)
 	 * name, a suite both sides still allow, EMS, and a client identity
 	 * when we now require one. */
 	if (suite == NULL || s->master == NULL || !s->ems ||
-	    !listed(cfg->suites, cfg->nsuites, s->suite) || !in_list(o->suites, s->suite) ||
+	    !tls_ids_contain(cfg->suites, cfg->nsuites, s->suite) ||
+	    !in_list(o->suites, s->suite) ||
 	    strncmp(s->server_name, c->server_name, sizeof c->server_name) != 0 ||
 	    (cfg->verify == TLS_VERIFY_REQUIRE && !s->has_peer)) {
 		tls_session_unref(s);
@@ -522,7 +482,10 @@ static bool resume(tls_conn *c, const offer *o)
 	hs->resume = s;
 	memcpy(hs->master, s->master, TLS_MASTER_SECRET_LEN);
 	hs->have_master = true;
-	hs->send_ticket = false; /* no ticket renewal on resumption (lead's spec) */
+	/* RFC 5077 §3.3 lets a server renew the ticket on resumption; we do
+	 * not, so a session never outlives the lifetime counted from the full
+	 * handshake that made it (tls_ticket_open checks its creation time). */
+	hs->send_ticket = false;
 	hs->cert_requested = false;
 	c->suite = suite;
 	c->group = 0;

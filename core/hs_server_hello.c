@@ -171,14 +171,6 @@ static int read_ext(tls_conn *c, uint16_t type, tls_cur *data, unsigned *seen)
 	return 0;
 }
 
-static bool offered(const tls_config *cfg, uint16_t id)
-{
-	for (size_t i = 0; i < cfg->nsuites; i++)
-		if (cfg->suites[i] == id)
-			return true;
-	return false;
-}
-
 int tls_hs_server_hello_read(tls_conn *c, tls_cur *body)
 {
 	const tls_config *cfg = c->cfg;
@@ -203,7 +195,8 @@ int tls_hs_server_hello_read(tls_conn *c, tls_cur *body)
 	tls_cur_copy(&sid, sid_bytes, sid_len);
 
 	const tls_suite *suite = tls_suite_by_id(suite_id);
-	ENSURE(suite != NULL && offered(cfg, suite_id), c, TLS_ALERT_ILLEGAL_PARAMETER,
+	ENSURE(suite != NULL && tls_ids_contain(cfg->suites, cfg->nsuites, suite_id), c,
+	       TLS_ALERT_ILLEGAL_PARAMETER,
 	       "server chose cipher suite 0x%04x, which we did not offer", suite_id);
 	ENSURE(compression == 0, c, TLS_ALERT_ILLEGAL_PARAMETER,
 	       "server chose compression method %u, which we did not offer", compression);

@@ -70,14 +70,6 @@ int tls_hs_server_key_exchange_write(tls_conn *c, tls_wbuf *w)
 	return 0;
 }
 
-static bool group_offered(const tls_config *cfg, uint16_t group)
-{
-	for (size_t i = 0; i < cfg->ngroups; i++)
-		if (cfg->groups[i] == group)
-			return true;
-	return false;
-}
-
 int tls_hs_server_key_exchange_read(tls_conn *c, tls_cur *body)
 {
 	tls_hs *hs = c->hs;
@@ -102,7 +94,8 @@ int tls_hs_server_key_exchange_read(tls_conn *c, tls_cur *body)
 	       TLS_ALERT_DECODE_ERROR, "malformed ServerKeyExchange message");
 
 	const tls_group *g = tls_group_by_id(group);
-	ENSURE(group_offered(c->cfg, group), c, TLS_ALERT_ILLEGAL_PARAMETER,
+	ENSURE(tls_ids_contain(c->cfg->groups, c->cfg->ngroups, group), c,
+	       TLS_ALERT_ILLEGAL_PARAMETER,
 	       "server chose ECDHE group %u (%s), which we did not offer", group,
 	       g != NULL ? g->name : "unknown");
 	ENSURE(plen <= TLS_KX_MAX_PUB, c, TLS_ALERT_ILLEGAL_PARAMETER,

@@ -216,7 +216,7 @@ struct tls_conn {
  * carries its config's and resumes only under an equal one (config.c). */
 void tls_config_auth_id(const tls_config *cfg, uint8_t out[32]);
 
-/* ---- helpers shared across core/ (defined in engine.c) ---------------- */
+/* ---- helpers shared across core/ (conn.c; tls_emit_record: record.c) -- */
 
 /* tls_fail(c, err, alert, fmt, ...): record the first error (later calls,
  * from either side's thread, keep the first: compare-and-swap), queue the

@@ -26,14 +26,6 @@ bool tls_sig_usable(uint16_t scheme, int key_type)
 	return s->key == key_type;
 }
 
-static bool listed(uint16_t scheme, const uint16_t *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (list[i] == scheme)
-			return true;
-	return false;
-}
-
 uint16_t tls_sig_choose(int key_type, const uint16_t *peer, size_t npeer)
 {
 	size_t nours;
@@ -44,11 +36,11 @@ uint16_t tls_sig_choose(int key_type, const uint16_t *peer, size_t npeer)
 	if (is_ec(key_type)) {
 		uint16_t match = key_type == TLS_KEY_EC_P256 ? TLS_SIG_ECDSA_SECP256R1_SHA256
 							     : TLS_SIG_ECDSA_SECP384R1_SHA384;
-		if (listed(match, ours, nours) && listed(match, peer, npeer))
+		if (tls_ids_contain(ours, nours, match) && tls_ids_contain(peer, npeer, match))
 			return match;
 	}
 	for (size_t i = 0; i < nours; i++)
-		if (tls_sig_usable(ours[i], key_type) && listed(ours[i], peer, npeer))
+		if (tls_sig_usable(ours[i], key_type) && tls_ids_contain(peer, npeer, ours[i]))
 			return ours[i];
 	return 0;
 }

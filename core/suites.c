@@ -138,6 +138,38 @@ const uint16_t *tls_sigschemes_all(size_t *n)
 	return sigscheme_ids;
 }
 
+const char *tls_key_type_name(int type)
+{
+	switch (type) {
+	case TLS_KEY_RSA:
+		return "RSA";
+	case TLS_KEY_EC_P256:
+		return "EC P-256";
+	case TLS_KEY_EC_P384:
+		return "EC P-384";
+	case TLS_KEY_ED25519:
+		return "Ed25519";
+	default:
+		return "unsupported";
+	}
+}
+
+bool tls_suite_serves_key(const tls_suite *s, int key_type)
+{
+	if (s->auth == TLS_AUTH_RSA)
+		return key_type == TLS_KEY_RSA;
+	return key_type == TLS_KEY_EC_P256 || key_type == TLS_KEY_EC_P384 ||
+	       key_type == TLS_KEY_ED25519;
+}
+
+bool tls_ids_contain(const uint16_t *ids, size_t n, uint16_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
 size_t tls_aead_key_len(int aead)
 {
 	switch (aead) {

@@ -68,6 +68,20 @@ const tls_sigscheme *tls_sigscheme_by_id(uint16_t id);
  * (what we send in signature_algorithms); *${n} is set to the count. */
 const uint16_t *tls_sigschemes_all(size_t *n);
 
+/* tls_key_type_name(type): "RSA", "EC P-256", "EC P-384" or "Ed25519" for
+ * an enum tls_key_type, "unsupported" for anything else (TLS_KEY_NONE). */
+const char *tls_key_type_name(int type);
+
+/* tls_suite_serves_key(s, key_type): a certificate key of ${key_type} can
+ * authenticate suite ${s} (RFC 8422 §5.5, RFC 5246 §7.4.2): ECDHE_ECDSA
+ * suites take an EC or Ed25519 key, ECDHE_RSA and RSA key transport an RSA
+ * key; TLS_KEY_NONE serves none. */
+bool tls_suite_serves_key(const tls_suite *s, int key_type);
+
+/* tls_ids_contain(ids, n, id): one of the ${n} suite, group or signature
+ * scheme numbers at ${ids} is ${id}. */
+bool tls_ids_contain(const uint16_t *ids, size_t n, uint16_t id);
+
 /* tls_aead_key_len(aead), tls_aead_fixed_iv_len(aead): key bytes and
  * implicit IV bytes of the key block (RFC 5288 §3: 4; RFC 7905 §2: 12). */
 size_t tls_aead_key_len(int aead);

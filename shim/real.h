@@ -60,7 +60,6 @@ typedef posix_spawn_file_actions_t shim_fa;
 	  (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))           \
 	X(ssize_t, sendfile, (int, int, off_t *, size_t))                                        \
 	X(ssize_t, splice, (int, off64_t *, int, off64_t *, size_t, unsigned int))               \
-	X(pid_t, fork, (void))                                                                   \
 	X(int, execve, (const char *, char *const[], char *const[]))                             \
 	X(int, execvpe, (const char *, char *const[], char *const[]))                            \
 	X(int, posix_spawn,                                                                      \

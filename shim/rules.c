@@ -3,7 +3,7 @@
  * TLS) to engine configurations (core/, which knows nothing of files):
  * certificate, key and CA files are read here and their problems reported
  * with the line of the key that named them. The same per-rule build runs
- * again when a rule's files change on disk (shim_rule_config).
+ * again when a rule's files change on disk (rules_reload.c).
  */
 #include "rules.h"
 
@@ -18,14 +18,18 @@
 #include "policy.h"
 #include "real.h"
 
-#define RELOAD_CHECK_US 1000000u   /* a rule's files are looked at once a second at most */
-#define PEM_MAX         (4u << 20) /* a PEM file is never this large */
+#define PEM_MAX (4u << 20) /* a PEM file is never this large */
 
 static struct {
 	tlsp_policy *policy;
 	shim_rule *rules;
 	bool active;
 } g;
+
+const tlsp_policy *shim_rules_policy(void)
+{
+	return g.active ? g.policy : NULL;
+}
 
 const char *shim_rules_path(void)
 {
@@ -35,26 +39,6 @@ const char *shim_rules_path(void)
 bool shim_rules_active(void)
 {
 	return g.active;
-}
-
-static void fileid_of(shim_fileid *id, const struct stat *st)
-{
-	*id = (shim_fileid){.present = true,
-			    .dev = st->st_dev,
-			    .ino = st->st_ino,
-			    .size = st->st_size,
-			    .mtim = st->st_mtim,
-			    .ctim = st->st_ctim};
-}
-
-static bool fileid_same(const shim_fileid *a, const shim_fileid *b)
-{
-	if (a->present != b->present)
-		return false;
-	return !a->present ||
-	       (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-		a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
-		a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec);
 }
 
 /* Read a whole (PEM) file with the real calls (this also runs inside the
@@ -75,7 +59,7 @@ static char *slurp(const char *path, size_t *len, shim_fileid *id)
 		err = errno;
 		goto out;
 	}
-	fileid_of(id, &st);
+	shim_fileid_of(id, &st);
 	cap = st.st_size > 0 && (size_t)st.st_size < PEM_MAX ? (size_t)st.st_size + 1 : 8192;
 	if (!(buf = malloc(cap))) {
 		err = ENOMEM;
@@ -118,18 +102,9 @@ out:
 	return buf;
 }
 
-/* Problems go to ${errors} as "FILE:LINE: reason"; without ${errors} (a
- * reload) the first one is kept in ${first} for the log. */
-struct build {
-	const char *file; /* the policy path as the user gave it */
-	FILE *errors;
-	int count;
-	char first[512];
-};
-
-static void report(struct build *b, unsigned line, const char *fmt, ...)
+static void report(shim_build *b, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void report(struct build *b, unsigned line, const char *fmt, ...)
+static void report(shim_build *b, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -150,7 +125,7 @@ static void report(struct build *b, unsigned line, const char *fmt, ...)
 
 typedef int (*pem_setter)(tls_config *, const char *, size_t, char *, size_t);
 
-static void load_pem(struct build *b, tls_config *cfg, const tlsp_rule *r, enum tlsp_key k,
+static void load_pem(shim_build *b, tls_config *cfg, const tlsp_rule *r, enum tlsp_key k,
 		     const char *path, pem_setter set, shim_fileid *id)
 {
 	size_t len = 0;
@@ -167,8 +142,7 @@ static void load_pem(struct build *b, tls_config *cfg, const tlsp_rule *r, enum 
 	free(pem);
 }
 
-/* rule_file(r, i): the path of ${r}'s SHIM_FILE_${i}, or NULL. */
-static const char *rule_file(const tlsp_rule *r, int i)
+const char *shim_rule_file(const tlsp_rule *r, int i)
 {
 	return i == SHIM_FILE_CERT ? r->cert : i == SHIM_FILE_KEY ? r->key : r->ca;
 }
@@ -186,10 +160,7 @@ static enum tls_verify verify_mode(const tlsp_rule *r)
 	return v;
 }
 
-/* build_config(b, r, ids): ${r}'s engine configuration from its files, with
- * the identity of each file read in ${ids}; every problem is reported to
- * ${b}. The same code loads the policy and reloads a rule. */
-static tls_config *build_config(struct build *b, const tlsp_rule *r, shim_fileid *ids)
+tls_config *shim_build_config(shim_build *b, const tlsp_rule *r, shim_fileid *ids)
 {
 	bool client = r->role == TLSP_ROLE_CLIENT;
 	tls_config *cfg = tls_config_new(client ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER);
@@ -233,11 +204,11 @@ static tls_config *build_config(struct build *b, const tlsp_rule *r, shim_fileid
 	return cfg;
 }
 
-static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_rule *r,
+static tls_config *build_rule(shim_build *b, const tlsp_policy *p, const tlsp_rule *r,
 			      shim_rule *out)
 {
 	bool client = r->role == TLSP_ROLE_CLIENT;
-	tls_config *cfg = build_config(b, r, out->loaded);
+	tls_config *cfg = shim_build_config(b, r, out->loaded);
 
 	snprintf(out->name, sizeof out->name, "%s", r->name);
 	out->client = client;
@@ -248,7 +219,7 @@ static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_
 		snprintf(out->server_name, sizeof out->server_name, "%s", r->server_name);
 	out->src = r;
 	for (int i = 0; i < SHIM_RULE_FILES; i++)
-		out->watch |= rule_file(r, i) != NULL;
+		out->watch |= shim_rule_file(r, i) != NULL;
 	pthread_mutex_init(&out->cache_lock, NULL);
 	pthread_mutex_init(&out->cfg_lock, NULL);
 	return cfg;
@@ -257,8 +228,7 @@ static tls_config *build_rule(struct build *b, const tlsp_policy *p, const tlsp_
 static void free_rules(tlsp_policy *p, shim_rule *rules)
 {
 	for (size_t i = 0; rules && i < p->nrules; i++) {
-		for (size_t j = 0; j < SHIM_SESSION_CACHE; j++)
-			tls_session_unref(rules[i].cache[j].s);
+		shim_rule_sessions_free(&rules[i]);
 		tls_config_unref(rules[i].cfg);
 	}
 	free(rules);
@@ -284,7 +254,7 @@ static int load(const char *path, FILE *errors, bool open_files)
 	const char *sink = p->log_sink == TLSP_LOG_SYSLOG ? "syslog"
 			   : p->log_sink == TLSP_LOG_FILE ? p->log_file
 							  : "stderr";
-	struct build b = {.file = path, .errors = errors};
+	shim_build b = {.file = path, .errors = errors};
 	if (open_files && shim_log_open(sink, level) < 0)
 		report(&b, p->key_line[TLSP_K_LOG_FILE], "log_file %s: %s", sink, strerror(errno));
 	/* SSLKEYLOGFILE is honoured as curl and Firefox do, loudly. */
@@ -381,164 +351,4 @@ shim_rule *shim_match_server(uint16_t port)
 		return NULL;
 	const tlsp_rule *r = tlsp_match_server(g.policy, port);
 	return r ? &g.rules[r - g.policy->rules] : NULL;
-}
-
-tls_session *shim_rule_session_get(shim_rule *r, const char *peer)
-{
-	tls_session *s = NULL;
-	pthread_mutex_lock(&r->cache_lock);
-	for (size_t i = 0; i < SHIM_SESSION_CACHE; i++)
-		if (r->cache[i].s && strcmp(r->cache[i].peer, peer) == 0) {
-			s = tls_session_ref(r->cache[i].s);
-			r->cache[i].used = ++r->cache_tick;
-			break;
-		}
-	pthread_mutex_unlock(&r->cache_lock);
-	return s;
-}
-
-void shim_rule_session_put(shim_rule *r, unsigned gen, const char *peer, tls_session *s)
-{
-	pthread_mutex_lock(&r->cache_lock);
-	/* The reload bumps gen before it empties the cache under this lock:
-	 * a session of the old configuration is either refused here or
-	 * emptied out after. */
-	if (gen != __atomic_load_n(&r->gen, __ATOMIC_RELAXED)) {
-		pthread_mutex_unlock(&r->cache_lock);
-		return;
-	}
-	size_t slot = 0;
-	for (size_t i = 0; i < SHIM_SESSION_CACHE; i++) {
-		if (r->cache[i].s && strcmp(r->cache[i].peer, peer) == 0) {
-			slot = i;
-			break;
-		}
-		if (r->cache[i].used < r->cache[slot].used)
-			slot = i;
-	}
-	tls_session_unref(r->cache[slot].s);
-	r->cache[slot].s = tls_session_ref(s);
-	snprintf(r->cache[slot].peer, sizeof r->cache[slot].peer, "%s", peer);
-	r->cache[slot].used = ++r->cache_tick;
-	pthread_mutex_unlock(&r->cache_lock);
-}
-
-/* cache_flush(r): drop every cached client session of ${r}. */
-static void cache_flush(shim_rule *r)
-{
-	pthread_mutex_lock(&r->cache_lock);
-	for (size_t i = 0; i < SHIM_SESSION_CACHE; i++) {
-		tls_session_unref(r->cache[i].s);
-		r->cache[i].s = NULL;
-		r->cache[i].used = 0;
-	}
-	pthread_mutex_unlock(&r->cache_lock);
-}
-
-/* changed_list(r, now, out, len): "cert PATH, key PATH" for the files whose
- * identity ${now} differs from the loaded one. */
-static void changed_list(const shim_rule *r, const shim_fileid *now, char *out, size_t len)
-{
-	static const char *const what[SHIM_RULE_FILES] = {"cert", "key", "ca"};
-	size_t off = 0;
-	out[0] = 0;
-	for (int i = 0; i < SHIM_RULE_FILES; i++) {
-		const char *path = rule_file(r->src, i);
-		if (!path || fileid_same(&now[i], &r->loaded[i]) || off >= len)
-			continue;
-		int w = snprintf(out + off, len - off, "%s%s %s", off ? ", " : "", what[i], path);
-		off += w > 0 ? (size_t)w : 0;
-	}
-}
-
-/* rebuild(r, now): the files differ from those ${r}'s configuration was
- * built from (${now} is what stat says they are): build a new one and
- * publish it, or keep the old one and say why. */
-static void rebuild(shim_rule *r, const shim_fileid *now)
-{
-	const tlsp_rule *src = r->src;
-	struct build b = {.file = g.policy->path};
-	shim_fileid ids[SHIM_RULE_FILES];
-	char changed[1024];
-	changed_list(r, now, changed, sizeof changed);
-	tls_config *cfg = build_config(&b, src, ids);
-	if (b.count > 0) {
-		tls_config_unref(cfg);
-		bool same = r->failed_set;
-		for (int i = 0; same && i < SHIM_RULE_FILES; i++)
-			same = fileid_same(&now[i], &r->failed[i]);
-		if (!same)
-			shim_log(SHIM_LOG_WARN,
-				 "rule %s: %s changed on disk but cannot be used: %s; keeping the "
-				 "previous configuration (tried again at the next connection)",
-				 r->name, changed, b.first);
-		memcpy(r->failed, now, sizeof r->failed);
-		r->failed_set = true;
-		return;
-	}
-	/* Tickets say who the client was, checked against the CA bundle of
-	 * their day: they outlive a new certificate, not a new client CA. */
-	bool ca_changed = !fileid_same(&ids[SHIM_FILE_CA], &r->loaded[SHIM_FILE_CA]);
-	bool keep_tickets = !r->client && src->session_tickets &&
-			    (!ca_changed || src->verify_peer == TLSP_VERIFY_NONE);
-	pthread_mutex_lock(&r->cfg_lock);
-	tls_config *old = r->cfg;
-	if (keep_tickets)
-		tls_config_share_tickets(cfg, old);
-	r->cfg = cfg;
-	__atomic_store_n(&r->gen, r->gen + 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&r->cfg_lock);
-	tls_config_unref(old); /* open connections hold their own references */
-	memcpy(r->loaded, ids, sizeof r->loaded);
-	r->failed_set = false;
-	/* A cached session was authenticated under the old CA bundle or made
-	 * with the old client certificate. */
-	if (r->client)
-		cache_flush(r);
-	shim_log(SHIM_LOG_WARN, "rule %s: reloaded %s (changed on disk)", r->name, changed);
-	if (!r->client && src->session_tickets && !keep_tickets)
-		shim_log(SHIM_LOG_INFO,
-			 "rule %s: new client CA: session tickets issued before are no longer "
-			 "accepted",
-			 r->name);
-}
-
-/* check_files(r): compare ${r}'s files with those it was built from. */
-static void check_files(shim_rule *r)
-{
-	shim_fileid now[SHIM_RULE_FILES] = {{0}};
-	bool changed = false;
-	for (int i = 0; i < SHIM_RULE_FILES; i++) {
-		const char *path = rule_file(r->src, i);
-		struct stat st;
-		if (path && stat(path, &st) == 0)
-			fileid_of(&now[i], &st);
-		if (path && !fileid_same(&now[i], &r->loaded[i]))
-			changed = true;
-	}
-	if (changed)
-		rebuild(r, now);
-	else
-		r->failed_set = false; /* back to what is loaded: a new failure warns again */
-}
-
-tls_config *shim_rule_config(shim_rule *r, uint64_t now_us, unsigned *gen)
-{
-	/* One thread per rule and second gets past the compare-exchange;
-	 * every other connection only pays the atomic load. */
-	uint64_t next = __atomic_load_n(&r->next_check_us, __ATOMIC_RELAXED);
-	if (r->watch && now_us >= next &&
-	    __atomic_compare_exchange_n(&r->next_check_us, &next, now_us + RELOAD_CHECK_US, false,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
-	    !__atomic_exchange_n(&r->reloading, true, __ATOMIC_ACQUIRE)) {
-		int saved = errno;
-		check_files(r);
-		__atomic_store_n(&r->reloading, false, __ATOMIC_RELEASE);
-		errno = saved;
-	}
-	pthread_mutex_lock(&r->cfg_lock);
-	tls_config *cfg = tls_config_ref(r->cfg);
-	*gen = r->gen;
-	pthread_mutex_unlock(&r->cfg_lock);
-	return cfg;
 }

@@ -1,7 +1,17 @@
 /*
  * rules.h: the loaded policy as the hooks use it: per rule, the engine
  * configuration built from the policy file (config/) plus the few facts a
- * hook needs at once, and a small cache of client sessions for resumption.
+ * hook needs at once. Three files keep it, one job each:
+ *
+ *   rules.c         reading the policy and building every rule's engine
+ *                   configuration from it (certificate, key and CA files);
+ *                   matching connections to rules
+ *   rules_reload.c  watching a rule's files and rebuilding its
+ *                   configuration when they change (rules_reload.h)
+ *   rules_cache.c   the client sessions a rule keeps for resumption
+ *                   (rules_cache.h)
+ *
+ * This header includes the other two, so a hook includes only this one.
  */
 #ifndef TLSHIM_SHIM_RULES_H
 #define TLSHIM_SHIM_RULES_H
@@ -18,6 +28,7 @@
 
 #define SHIM_SESSION_CACHE 16
 
+struct tlsp_policy;
 struct tlsp_rule;
 
 /* The files a rule's configuration is built from, watched for reload. */
@@ -46,8 +57,8 @@ typedef struct shim_rule {
 	tls_config *cfg;
 	unsigned gen;
 	pthread_mutex_t cfg_lock;
-	/* Reload state (rules.c). next_check_us and reloading are atomic;
-	 * the rest belongs to the one thread that set reloading. */
+	/* Reload state (rules_reload.c). next_check_us and reloading are
+	 * atomic; the rest belongs to the one thread that set reloading. */
 	const struct tlsp_rule *src; /* the policy rule it was built from */
 	bool watch;                  /* it names a cert, key or ca file */
 	uint64_t next_check_us;      /* monotonic: no stat before this */
@@ -55,6 +66,7 @@ typedef struct shim_rule {
 	shim_fileid loaded[SHIM_RULE_FILES]; /* the files cfg was built from */
 	shim_fileid failed[SHIM_RULE_FILES]; /* files a rebuild failed on (warned) */
 	bool failed_set;
+	/* Client sessions (rules_cache.c), under cache_lock. */
 	pthread_mutex_t cache_lock;
 	struct {
 		char peer[64];
@@ -79,6 +91,10 @@ int shim_rules_check(const char *path, FILE *errors);
 /* shim_rules_print(out): the effective rules, one line each. */
 void shim_rules_print(FILE *out);
 
+/* shim_rules_policy(): the loaded policy as config/ parsed it (what
+ * `tlshim --which` explains), or NULL. */
+const struct tlsp_policy *shim_rules_policy(void);
+
 /* shim_rules_path(): the absolute path of the loaded policy, or NULL. */
 const char *shim_rules_path(void);
 
@@ -91,25 +107,29 @@ bool shim_rules_active(void);
 shim_rule *shim_match_client(const struct sockaddr *addr, socklen_t len);
 shim_rule *shim_match_server(uint16_t port);
 
-/* shim_rule_config(r, now_us, gen): a new reference to ${r}'s current
- * configuration, for a connection being made at monotonic ${now_us}; its
- * generation in ${*gen}. At most once a second per rule (the first caller
- * past the mark; the others go on at once) it also compares the rule's
- * cert, key and CA files with those the configuration was built from and,
- * when one changed, rebuilds the configuration from the files and swaps it
- * in if it is valid (logged at warn); connections already made keep the
- * configuration they hold. An invalid rebuild (a cert replaced before its
- * key) keeps the current configuration, is warned about once per state of
- * the files, and is tried again at the next check. errno is kept. */
-tls_config *shim_rule_config(shim_rule *r, uint64_t now_us, unsigned *gen);
+/* ---- between rules.c and rules_reload.c ---------------------------------- */
 
-/* Client session cache, keyed by the peer "addr:port": get returns a new
- * reference or NULL; put stores a reference (replacing the least recently
- * used entry) made by a connection on configuration generation ${gen},
- * unless the configuration was replaced since (a session authenticated
- * under an old CA bundle or client certificate is not resumed under the
- * new one; a reload empties the cache). */
-tls_session *shim_rule_session_get(shim_rule *r, const char *peer);
-void shim_rule_session_put(shim_rule *r, unsigned gen, const char *peer, tls_session *s);
+/* Where the problems of one build go: to ${errors} as "FILE:LINE: reason"
+ * (${file} is the policy path as the user gave it); without ${errors} (a
+ * reload) the first one is kept in ${first} for the log. ${count} counts
+ * them. */
+typedef struct shim_build {
+	const char *file;
+	FILE *errors;
+	int count;
+	char first[512];
+} shim_build;
+
+/* shim_build_config(b, r, ids): ${r}'s engine configuration from its files,
+ * with the identity of each file read in ${ids}; every problem is reported
+ * to ${b} (the configuration is returned even then, for the caller to
+ * drop). The same code loads the policy and reloads a rule. */
+tls_config *shim_build_config(shim_build *b, const struct tlsp_rule *r, shim_fileid *ids);
+
+/* shim_rule_file(r, i): the path of ${r}'s SHIM_FILE_${i}, or NULL. */
+const char *shim_rule_file(const struct tlsp_rule *r, int i);
+
+#include "rules_cache.h"
+#include "rules_reload.h"
 
 #endif

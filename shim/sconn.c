@@ -70,7 +70,6 @@ sconn *sconn_new(shim_rule *rule, int fd, bool client, const struct sockaddr *pe
 	s->rule = rule;
 	s->client = client;
 	s->close_fd = -1;
-	s->owner = getpid();
 	/* The rule's configuration may be rebuilt here (its files changed):
 	 * the handshake clock starts after that. */
 	tls_config *cfg = shim_rule_config(rule, shim_now_us(), &s->cfg_gen);

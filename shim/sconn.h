@@ -35,14 +35,13 @@ typedef struct sconn {
 	unsigned cfg_gen; /* generation of the rule's configuration tls was made with */
 	pthread_mutex_t rd, wr;
 	bool client;
-	bool established_logged; /* the per-connection info line was written */
-	bool failure_logged;     /* the refusal was written (atomic) */
-	bool plaintext;          /* server, plaintext = allow: the peer spoke in clear (atomic) */
-	bool sniffed;            /* we looked at the peer's first byte (atomic) */
-	bool shut_wr;            /* close_notify sealed (shutdown(SHUT_WR) or close) */
-	bool stop_wr;            /* shutdown/close wants the write side: writers stop (atomic) */
-	bool ready;              /* handshake done and logged (atomic) */
-	int aliases;             /* descriptors naming this connection (atomic) */
+	bool failure_logged;    /* the refusal was written (atomic) */
+	bool plaintext;         /* server, plaintext = allow: the peer spoke in clear (atomic) */
+	bool sniffed;           /* we looked at the peer's first byte (atomic) */
+	bool shut_wr;           /* close_notify sealed (shutdown(SHUT_WR) or close) */
+	bool stop_wr;           /* shutdown/close wants the write side: writers stop (atomic) */
+	bool ready;             /* handshake done and logged (atomic) */
+	int aliases;            /* descriptors naming this connection (atomic) */
 	bool nonblock;          /* O_NONBLOCK of the open file (atomic; see pump_set_nonblocking) */
 	bool so_error_reported; /* SO_ERROR already handed the failure to the program (atomic) */
 	int sock_errno;         /* the TCP connection itself failed with this errno (atomic) */
@@ -58,7 +57,6 @@ typedef struct sconn {
 	} parked[4];
 	uint64_t started_us;  /* monotonic, for the handshake time in the log */
 	uint64_t deadline_us; /* monotonic handshake deadline */
-	pid_t owner;          /* process allowed to use the connection (fork) */
 	struct shim_own *own; /* who may use it after fork (fork.h); NULL: never forked */
 	char peer[64];        /* "addr:port" */
 	char local[64];

@@ -30,6 +30,7 @@
 
 #include "ca.h"
 #include "cert.h"
+#include "suites.h"
 
 enum { KEY_ECDSA, KEY_RSA, KEY_ED25519 };
 
@@ -198,8 +199,9 @@ static int add_san_opt(const char **list, int *n, const char *opt, const char *v
 #define WANTS_HELP (-1)
 
 /* parse_opts: options anywhere among up to ${maxpos} positional arguments,
- * as "--opt VALUE" or "--opt=VALUE". Returns 0, WANTS_HELP, or 2 for a
- * usage error (already reported). */
+ * as "--opt VALUE" or "--opt=VALUE". Returns 0, WANTS_HELP (the usage is
+ * printed on stdout: the command exits 0), or 2 for a usage error (already
+ * reported). */
 static int parse_opts(int argc, char **argv, unsigned allowed, int maxpos, struct ca_opts *o)
 {
 	bool dashdash = false;
@@ -215,8 +217,10 @@ static int parse_opts(int argc, char **argv, unsigned allowed, int maxpos, struc
 			dashdash = true;
 			continue;
 		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			ca_usage(stdout);
 			return WANTS_HELP;
+		}
 		size_t k, nlen = strcspn(a, "=");
 		for (k = 0; k < sizeof optab / sizeof optab[0]; k++)
 			if ((optab[k].flag & allowed) && strlen(optab[k].name) == nlen &&
@@ -434,18 +438,15 @@ static EVP_PKEY *gen_key(int kind)
 	return k;
 }
 
-static const char *key_desc(const EVP_PKEY *k)
+/* key_desc(k): the key type by the engine's names (suites.h), RSA with its
+ * size class. */
+static const char *key_desc(EVP_PKEY *k)
 {
-	switch (EVP_PKEY_get_base_id(k)) {
-	case EVP_PKEY_RSA:
+	int type = tls_key_type_of(k);
+
+	if (type == TLS_KEY_RSA)
 		return EVP_PKEY_get_bits(k) >= 3072 ? "RSA 3072+" : "RSA 2048";
-	case EVP_PKEY_EC:
-		return EVP_PKEY_get_bits(k) == 384 ? "ECDSA P-384" : "ECDSA P-256";
-	case EVP_PKEY_ED25519:
-		return "Ed25519";
-	default:
-		return "other";
-	}
+	return tls_key_type_name(type);
 }
 
 /* A random positive 127-bit serial (RFC 5280 4.1.2.2: unique per CA, at
@@ -571,12 +572,8 @@ static int ca_init(int argc, char **argv)
 {
 	struct ca_opts o = {.key = KEY_ECDSA, .days = CA_DAYS};
 	int r = parse_opts(argc, argv, O_NAME | O_KEY | O_DAYS | O_FORCE, 1, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 1)
 		return usage_error("%s", "init needs a DIR");
 	const char *dir = o.pos[0];
@@ -805,12 +802,8 @@ static int ca_issue(int argc, char **argv)
 	struct ca_opts o = {.key = KEY_ECDSA, .days = LEAF_DAYS};
 	unsigned allowed = O_KEY | O_DAYS | O_FORCE | O_DNS | O_IP | O_CLIENT | O_OUT;
 	int r = parse_opts(argc, argv, allowed, 2, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 2)
 		return usage_error("%s", "issue needs a DIR and a NAME");
 	const char *dir = o.pos[0], *name = o.pos[1];
@@ -930,12 +923,8 @@ static int ca_pin(int argc, char **argv)
 {
 	struct ca_opts o = {0};
 	int r = parse_opts(argc, argv, 0, 1, &o);
-	if (r == WANTS_HELP) {
-		ca_usage(stdout);
-		return 0;
-	}
 	if (r != 0)
-		return r;
+		return r == WANTS_HELP ? 0 : r;
 	if (o.npos != 1)
 		return usage_error("%s", "pin needs a CERT file");
 	X509 *x = read_cert(o.pos[0]);

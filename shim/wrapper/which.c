@@ -375,21 +375,11 @@ int tlshim_which(const char *policy_path, const char *spec)
 	if (!path || !*path)
 		path = DEFAULT_POLICY;
 	/* Validated exactly as the library would (certificates and keys
-	 * too); the parsed policy is then read for the explanation. */
+	 * too); the policy it loaded is then read for the explanation. */
 	if (shim_rules_check(path, stderr) < 0)
 		return 2;
-	tlsp_errors errs;
-	tlsp_errors_init(&errs);
-	tlsp_policy *p = NULL;
-	if (tlsp_load(path, &p, &errs) < 0) {
-		tlsp_errors_print(stderr, &errs);
-		tlsp_errors_free(&errs);
-		return 2;
-	}
-	tlsp_errors_free(&errs);
+	const tlsp_policy *p = shim_rules_policy();
 	printf("policy %s\n", p->path);
 	fflush(stdout);
-	int status = server ? explain_server(p, port) : explain_host(p, spec, host, port);
-	tlsp_free(p);
-	return status;
+	return server ? explain_server(p, port) : explain_host(p, spec, host, port);
 }

@@ -297,8 +297,32 @@ static void test_groups_parse(void)
 	CHECK(strstr(err, "too many") != NULL);
 }
 
+/* The key facts every layer shares (issue 13 item 2: one home). */
+static void test_key_types(void)
+{
+	static const int types[] = {TLS_KEY_RSA, TLS_KEY_EC_P256, TLS_KEY_EC_P384, TLS_KEY_ED25519,
+				    TLS_KEY_NONE};
+	static const char *const names[] = {"RSA", "EC P-256", "EC P-384", "Ed25519",
+					    "unsupported"};
+	const tls_suite *ecdsa = tls_suite_by_id(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+	const tls_suite *rsa_kx = tls_suite_by_id(TLS_RSA_WITH_AES_128_GCM_SHA256);
+	const uint16_t ids[] = {0x001d, 0x0017, 0xc02b};
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		CHECK(strcmp(tls_key_type_name(types[i]), names[i]) == 0);
+		bool ec = types[i] != TLS_KEY_RSA && types[i] != TLS_KEY_NONE;
+		CHECK_EQ(tls_suite_serves_key(ecdsa, types[i]), ec);
+		CHECK_EQ(tls_suite_serves_key(rsa_kx, types[i]), types[i] == TLS_KEY_RSA);
+	}
+	CHECK(tls_ids_contain(ids, 3, 0x0017));
+	CHECK(tls_ids_contain(ids, 3, 0xc02b));
+	CHECK(!tls_ids_contain(ids, 2, 0xc02b));
+	CHECK(!tls_ids_contain(ids, 0, 0x001d));
+}
+
 int main(void)
 {
+	test_key_types();
 	test_suite_table();
 	test_suite_defaults();
 	test_groups();
