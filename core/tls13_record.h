@@ -40,9 +40,10 @@ size_t tls13_record_seal(tls_aead *a, uint8_t type, const uint8_t *content, size
  * *${type} to the inner content type, *${content} to the content inside
  * ${rec} and *${n} to its length (padding removed). Otherwise returns the
  * alert that ends the connection (never 0): record_overflow when the body
- * exceeds 2^14 + 256 bytes (§5.2) or the content exceeds 2^14 bytes;
- * bad_record_mac when the body is shorter than a tag or the tag does not
- * verify (no plaintext byte is left in ${rec}); unexpected_message when
+ * exceeds 2^14 + 256 bytes (§5.2) or the inner plaintext exceeds 2^14 + 1
+ * (§5.4); bad_record_mac when the body is shorter than a tag, the tag does
+ * not verify (no plaintext byte is left in ${rec}) or the peer's sequence
+ * number is exhausted (2^64 - 1, as tls_aead_open); unexpected_message when
  * the outer type is not application_data, the inner plaintext has no
  * non-zero byte (§5.4) or its type is not alert, handshake or
  * application_data (§5: a change_cipher_spec is never protected); and

@@ -1,8 +1,9 @@
 /*
  * test_tls13_keys: the TLS 1.3 key schedule (core/tls13_keys.h), transcript
  * hash (core/tls13_transcript.h) and record protection
- * (core/tls13_record.h) against RFC 8448 §3 (Simple 1-RTT Handshake) and
- * §4 (Resumed 0-RTT Handshake), value by value:
+ * (core/tls13_record.h) against RFC 8448 §3 (Simple 1-RTT Handshake),
+ * §4 (Resumed 0-RTT Handshake) and §5 (HelloRetryRequest), value by
+ * value:
  *
  * - every HkdfLabel "info" the RFC prints (derived, c/s hs traffic, c/s ap
  *   traffic, exp master, res master, resumption, key, iv, finished,
@@ -24,7 +25,9 @@
  *   data, close_notify alerts) opened byte-exact with the derived keys at
  *   its sequence number and sealed again to the same bytes; the same
  *   record at the wrong sequence number, with a flipped bit, or with a
- *   changed header fails.
+ *   changed header fails;
+ * - §5: the transcript hash across a HelloRetryRequest (message_hash in
+ *   place of ClientHello1) and the handshake secrets derived over it.
  *
  * Everything is chained: each step starts from what the previous step
  * derived here, not from the RFC's copy, and the RFC's value is compared.
@@ -464,11 +467,56 @@ static void test_resumed_0rtt(void)
 	tls13_transcript_free(&b);
 }
 
+/* --- RFC 8448 §5: the transcript across a HelloRetryRequest ------------ */
+
+static void test_hello_retry(void)
+{
+	uint8_t early[HL], hs[HL], c_hs[HL], s_hs[HL], h[HL], dhe[HL];
+	tls13_transcript t = {0}, plain = {0};
+
+	/* RFC 8446 §4.4.1: ClientHello1 is replaced by message_hash before
+	 * the HelloRetryRequest is appended; the handshake secrets are then
+	 * derived over message_hash, HRR, ClientHello2, ServerHello. */
+	CHECK_EQ(tls13_transcript_init(&t, H), 0);
+	CHECK_EQ(tls13_transcript_init(&plain, H), 0);
+	feed(&t, &S5_CH1);
+	feed(&plain, &S5_CH1);
+	CHECK_EQ(tls13_transcript_hrr(&t), 0);
+	feed(&t, &S5_HRR);
+	feed(&t, &S5_CH2);
+	feed(&t, &S5_SH);
+	th(&t, h);
+	EXPECT(h, HL, S5_CH_SH_HASH);
+
+	/* Without the replacement the hash is another. */
+	feed(&plain, &S5_HRR);
+	feed(&plain, &S5_CH2);
+	feed(&plain, &S5_SH);
+	uint8_t h2[HL];
+	th(&plain, h2);
+	CHECK(memcmp(h, h2, HL) != 0);
+
+	/* {server} extract secret "handshake" (P-256 shared secret), then
+	 * c/s hs traffic over that transcript. */
+	CHECK_EQ(tls13_early_secret(H, NULL, 0, early), 0);
+	size_t dhelen = vec(&S5_DHE, dhe);
+	CHECK_EQ(tls13_handshake_secret(H, early, dhe, dhelen, hs), 0);
+	EXPECT(hs, HL, S5_HS);
+	CHECK_EQ(tls13_derive_secret(H, hs, TLS13_LABEL_C_HS_TRAFFIC, h, c_hs), 0);
+	EXPECT(c_hs, HL, S5_C_HS);
+	CHECK_EQ(tls13_derive_secret(H, hs, TLS13_LABEL_S_HS_TRAFFIC, h, s_hs), 0);
+	EXPECT(s_hs, HL, S5_S_HS);
+
+	tls13_transcript_free(&t);
+	tls13_transcript_free(&plain);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	test_simple_1rtt();
 	test_resumed_0rtt();
+	test_hello_retry();
 	return check_exit("kat/tls13_keys");
 }
