@@ -258,6 +258,9 @@ static void test_bounds(void)
 	CHECK_EQ(tls13_hkdf_label("key", NULL, 1, 32, buf, sizeof(buf)), 0);
 	CHECK_EQ(tls13_hkdf_label("key", NULL, 0, 65536, buf, sizeof(buf)), 0);
 	CHECK_EQ(tls13_hkdf_label("key", NULL, 0, 0, buf, sizeof(buf)), 2 + 1 + 9 + 1);
+	/* uint16 length, big-endian. */
+	CHECK_EQ(tls13_hkdf_label("key", NULL, 0, 0x1234, buf, sizeof(buf)), 13);
+	CHECK(buf[0] == 0x12 && buf[1] == 0x34 && buf[2] == 9 && buf[12] == 0);
 
 	/* HKDF-Expand's L <= 255 * HashLen (RFC 5869 §2.3); 0 is refused.
 	 * A failed call leaves zeros, not a partial output. */
