@@ -28,7 +28,7 @@ typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 
 typedef struct tls_aead {
 	EVP_CIPHER_CTX *ctx;
-	uint8_t iv[12]; /* implicit part: 4 bytes (GCM) or 12 (ChaCha20) */
+	uint8_t iv[12]; /* 1.2: 4 bytes (GCM) or 12 (ChaCha20); 1.3: 12 */
 	uint8_t kind;   /* enum tls_aead_kind */
 	bool encrypt;
 	bool tls13;   /* set up by tls_aead_init13 */
