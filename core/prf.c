@@ -79,16 +79,21 @@ out:
 	return ret;
 }
 
-size_t tls_hash(int hash, const uint8_t *data, size_t len, uint8_t *out)
+const EVP_MD *tls_hash_md(int hash)
 {
-	const EVP_MD *md = NULL;
-	unsigned int olen = 0;
-
 	pthread_once(&fetch_once, fetch_algorithms);
 	if (hash == TLS_HASH_SHA256)
-		md = md_sha256;
-	else if (hash == TLS_HASH_SHA384)
-		md = md_sha384;
+		return md_sha256;
+	if (hash == TLS_HASH_SHA384)
+		return md_sha384;
+	return NULL;
+}
+
+size_t tls_hash(int hash, const uint8_t *data, size_t len, uint8_t *out)
+{
+	const EVP_MD *md = tls_hash_md(hash);
+	unsigned int olen = 0;
+
 	if (md == NULL || EVP_Digest(data, len, out, &olen, md, NULL) != 1)
 		return 0;
 	return olen;

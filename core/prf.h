@@ -17,6 +17,13 @@
 int tls_prf(int hash, const uint8_t *secret, size_t slen, const char *label, const uint8_t *seed1,
 	    size_t s1len, const uint8_t *seed2, size_t s2len, uint8_t *out, size_t olen);
 
+typedef struct evp_md_st EVP_MD;
+
+/* tls_hash_md(hash): the process-wide fetched SHA-256 or SHA-384 digest
+ * for ${hash} (enum tls_hash_kind), NULL for any other value or when the
+ * library has none. Never freed by the caller. */
+const EVP_MD *tls_hash_md(int hash);
+
 /* tls_hash(hash, data, len, out): SHA-256 or SHA-384 of ${data} into
  * ${out} (TLS_MAX_HASH_LEN bytes of room); returns the digest length or
  * 0 on failure. */
