@@ -91,6 +91,8 @@ int tls_aead_init(tls_aead *a, int kind, const uint8_t *key, const uint8_t *iv, 
 		goto fail;
 	memset(a->iv, 0, sizeof(a->iv));
 	memcpy(a->iv, iv, tls_aead_fixed_iv_len(kind));
+	memset(a->key, 0, sizeof(a->key));
+	memcpy(a->key, key, tls_aead_key_len(kind));
 	a->kind = (uint8_t)kind;
 	a->encrypt = encrypt;
 	a->seq = 0;
