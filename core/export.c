@@ -55,6 +55,13 @@ void tls_config_digest(const tls_config *cfg, uint8_t out[32])
 	crypto_generichash_final(&st, out, 32);
 }
 
+bool tls_conn_untouched(const tls_conn *c)
+{
+	return c->role == TLS_ROLE_SERVER && c->hs && c->hs->step == 0 && c->hs->hdr_len == 0 &&
+	       c->in_end == 0 && c->out_end == 0 && !c->established &&
+	       atomic_load_explicit(&c->err, memory_order_acquire) == TLS_ERR_NONE;
+}
+
 void tls_export_free(uint8_t *p, size_t len)
 {
 	if (!p)
@@ -101,10 +108,10 @@ int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **
 	}
 	size_t cin = c->in_end - c->in_start;
 	size_t cout = c->out_end - c->out_start;
-	size_t cap = 4 + 1 + 32 + 1 + 2 * 4 + 1 + 1 + TLS_HS_HEADER + 4 + 4 +
-		     3 * 2 + strlen(c->peer_subject) + strlen(c->server_name) +
-		     strlen(c->peer_ip) + 2 * (1 + tls_aead_key_len(c->suite->aead) + IV_LEN + 8) + 3 * 4 + c->plain_len +
-		     cin + cout + SUM_LEN;
+	size_t cap = 4 + 1 + 32 + 1 + 2 * 4 + 1 + 1 + TLS_HS_HEADER + 4 + 4 + 3 * 2 +
+		     strlen(c->peer_subject) + strlen(c->server_name) + strlen(c->peer_ip) +
+		     2 * (1 + tls_aead_key_len(c->suite->aead) + IV_LEN + 8) + 3 * 4 +
+		     c->plain_len + cin + cout + SUM_LEN;
 	uint8_t *p = malloc(cap);
 	if (!p) {
 		*why = "out of memory";
@@ -121,13 +128,11 @@ int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **
 	tls_wbuf_u16(&w, c->suite->id);
 	tls_wbuf_u16(&w, c->group);
 	tls_wbuf_u16(&w, c->peer_sigscheme);
-	unsigned flags = (c->resumed ? F_RESUMED : 0) | (c->ems ? F_EMS : 0) |
-			 (c->secure_reneg ? F_SECURE_RENEG : 0) |
-			 (c->peer_cert ? F_PEER_CERT : 0) |
-			 (c->peer_verified ? F_PEER_VERIFIED : 0) |
-			 (c->peer_closed ? F_PEER_CLOSED : 0) |
-			 (c->close_queued ? F_CLOSE_QUEUED : 0) |
-			 (c->close_wanted ? F_CLOSE_WANTED : 0);
+	unsigned flags =
+		(c->resumed ? F_RESUMED : 0) | (c->ems ? F_EMS : 0) |
+		(c->secure_reneg ? F_SECURE_RENEG : 0) | (c->peer_cert ? F_PEER_CERT : 0) |
+		(c->peer_verified ? F_PEER_VERIFIED : 0) | (c->peer_closed ? F_PEER_CLOSED : 0) |
+		(c->close_queued ? F_CLOSE_QUEUED : 0) | (c->close_wanted ? F_CLOSE_WANTED : 0);
 	tls_wbuf_u16(&w, (uint16_t)flags);
 	tls_wbuf_u8(&w, __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE));
 	tls_wbuf_u8(&w, c->post_hdr_len);
@@ -181,8 +186,7 @@ static bool get_side(tls_cur *r, tls_aead *a, int kind, bool encrypt)
 	/* A fresh key's unused IV bytes are zero (tls_aead_init). */
 	for (size_t i = tls_aead_fixed_iv_len(kind); ok && i < IV_LEN; i++)
 		ok = iv[i] == 0;
-	ok = ok && !r->bad && seq != UINT64_MAX &&
-	     tls_aead_init(a, kind, key, iv, encrypt) == 0;
+	ok = ok && !r->bad && seq != UINT64_MAX && tls_aead_init(a, kind, key, iv, encrypt) == 0;
 	if (ok)
 		a->seq = seq;
 	sodium_memzero(key, sizeof key);
@@ -201,15 +205,14 @@ static const uint8_t *get_bytes32(tls_cur *r, size_t max, size_t *n)
 	return l ? tls_cur_bytes(r, l) : (const uint8_t *)"";
 }
 
-#define REFUSE(...)                                     \
-	do {                                            \
-		if (err && errlen)                      \
+#define REFUSE(...)                                         \
+	do {                                                \
+		if (err && errlen)                          \
 			snprintf(err, errlen, __VA_ARGS__); \
-		goto fail;                              \
+		goto fail;                                  \
 	} while (0)
 
-tls_conn *tls_conn_import(tls_config *cfg, const uint8_t *p, size_t len, char *err,
-			  size_t errlen)
+tls_conn *tls_conn_import(tls_config *cfg, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
 	tls_cur r;
 	tls_conn *c = NULL;
@@ -226,9 +229,8 @@ tls_conn *tls_conn_import(tls_config *cfg, const uint8_t *p, size_t len, char *e
 	/* A damaged blob (a bug, not an attack: whoever can write it holds
 	 * the keys anyway) is refused as a whole, before any field is used. */
 	uint8_t sum[SUM_LEN];
-	if (len < SUM_LEN + 5 ||
-	    (crypto_generichash(sum, SUM_LEN, p, len - SUM_LEN, NULL, 0),
-	     sodium_memcmp(sum, p + len - SUM_LEN, SUM_LEN) != 0))
+	if (len < SUM_LEN + 5 || (crypto_generichash(sum, SUM_LEN, p, len - SUM_LEN, NULL, 0),
+				  sodium_memcmp(sum, p + len - SUM_LEN, SUM_LEN) != 0))
 		REFUSE("connection state truncated or garbled (checksum)");
 	tls_cur_init(&r, p, len - SUM_LEN);
 	tls_cur_bytes(&r, sizeof MAGIC + 1);

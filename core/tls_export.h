@@ -24,6 +24,7 @@
 #ifndef TLSHIM_CORE_TLS_EXPORT_H
 #define TLSHIM_CORE_TLS_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,11 @@ void tls_config_digest(const tls_config *cfg, uint8_t out[32]);
  * failed, out of memory). */
 int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **why);
 
+/* tls_conn_untouched(c): a server connection that has received, sent and
+ * decided nothing yet: handing it over needs no state (a fresh one in the
+ * new image does the same). */
+bool tls_conn_untouched(const tls_conn *c);
+
 /* tls_export_free(p, len): wipe and free an exported blob; NULL no-op. */
 void tls_export_free(uint8_t *p, size_t len);
 
@@ -57,7 +63,6 @@ void tls_export_free(uint8_t *p, size_t len);
  * or was made under a config whose digest differs from ${cfg}'s. The
  * blob is not changed; the caller wipes it. Key material copied during the
  * import is wiped on every path. */
-tls_conn *tls_conn_import(tls_config *cfg, const uint8_t *p, size_t len, char *err,
-			  size_t errlen);
+tls_conn *tls_conn_import(tls_config *cfg, const uint8_t *p, size_t len, char *err, size_t errlen);
 
 #endif
