@@ -46,7 +46,11 @@ enum kind {
 	K_LOST,    /* another process owns it since fork: EPERM there too */
 };
 
-enum { FL_CLIENT = 1, FL_SHUT_WR = 2 };
+/* FL_OWNED: the old image owned it and is gone once the exec succeeds
+ * (execve, not a spawn or a vfork child): the new image owns it at once,
+ * so its close or exit ends it with close_notify even if it never used
+ * it. */
+enum { FL_CLIENT = 1, FL_SHUT_WR = 2, FL_OWNED = 4 };
 
 /* ---- the old image ------------------------------------------------------- */
 
@@ -131,7 +135,7 @@ static void entries_free(struct entry *e, int k)
 }
 
 /* Decide and serialise one connection (both locks held). NULL or why not. */
-static const char *capture(struct entry *e, struct region *r, size_t i)
+static const char *capture(struct entry *e, struct region *r, size_t i, bool stays)
 {
 	sconn *s = e->s;
 	e->flags = (s->client ? FL_CLIENT : 0) | (s->shut_wr ? FL_SHUT_WR : 0);
@@ -141,6 +145,8 @@ static const char *capture(struct entry *e, struct region *r, size_t i)
 		e->kind = K_LOST;
 		return NULL;
 	}
+	if (!stays)
+		e->flags |= FL_OWNED;
 	if (sconn_plaintext(s)) {
 		e->kind = K_PLAIN;
 		return NULL;
@@ -230,8 +236,9 @@ static int out_of_the_way(int fd, const struct handover_fd *fds, int n)
 }
 
 int handover_begin(handover *h, const char *what, const char *path, const struct handover_fd *fds,
-		   int n)
+		   int n, bool stays)
 {
+	stays = stays || shim_fork_foreign(); /* a vfork child's parent goes on */
 	h->state_fd = h->owner_fd = -1;
 	h->env[0] = '\0';
 	if (n == 0)
@@ -252,7 +259,7 @@ int handover_begin(handover *h, const char *what, const char *path, const struct
 			break;
 		}
 		e[i].locked = true;
-		if ((why = capture(&e[i], r, (size_t)i)) != NULL)
+		if ((why = capture(&e[i], r, (size_t)i, stays)) != NULL)
 			bad = i;
 	}
 	if (!why) {
@@ -423,7 +430,7 @@ static int restore_one(uint8_t kind, uint8_t flags, const char *name, const int 
 	}
 	if (!why && kind == K_LOST)
 		shim_fork_mark_lost(s);
-	else if (!why && shim_fork_exec_adopt(s, r, i) < 0)
+	else if (!why && !(flags & FL_OWNED) && shim_fork_exec_adopt(s, r, i) < 0)
 		why = "out of memory";
 	int made = 0;
 	for (int j = 0; j < nfd && !why; j++) {

@@ -52,16 +52,18 @@ typedef struct handover {
 	char env[64];           /* "TLSHIM_HANDOVER=..." or "" */
 } handover;
 
-/* handover_begin(h, what, path, fds, n): serialise the connections of the
+/* handover_begin(h, what, path, fds, n, stays): serialise the connections of the
  * ${n} descriptors ${fds} the new program ${path} will have into fresh
  * memfds (numbers not in ${fds}), linking each to an ownership word
- * (see above). Both locks of a connection are held while it is
+ * (see above). ${stays}: this image goes on after a successful exec (a
+ * spawn parent); else (execve, unless in a vfork child) the new image owns
+ * the connections from the start. Both locks of a connection are held while it is
  * serialised and linked, so no record is sealed under its keys in
  * between. 0 with ${h} filled (h->env empty when ${n} is 0); -1 with errno
  * EPERM and a log line naming ${what} and ${path} when a connection cannot
  * cross (mid-handshake, failed, busy in another thread, out of memory). */
 int handover_begin(handover *h, const char *what, const char *path, const struct handover_fd *fds,
-		   int n);
+		   int n, bool stays);
 
 /* handover_end(h): after the exec or spawn returned (failed, or a spawn
  * parent going on): close the memfds. The connections stay usable here

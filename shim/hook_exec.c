@@ -448,7 +448,8 @@ static int spawn_begin(const char *what, const char *path, const struct fa_actio
 		errno = EPERM;
 		return -1;
 	}
-	int r = handover_begin(h, what, path, cross, k);
+	bool stays = strcmp(what, "exec") != 0 && strcmp(what, "fexecve") != 0;
+	int r = handover_begin(h, what, path, cross, k, stays);
 	free(cross);
 	free(c.v);
 	if (r < 0)

@@ -155,6 +155,7 @@ handover-tcpserver-script)
 	need tcpserver
 	free_port
 	policy
+	# shellcheck disable=SC2016 # the script's own $line
 	printf 'IFS= read -r line\nprintf "hello %%s\\n" "$line"\ncat\n' >"$w/service.sh"
 	bg srv.log tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" \
 		"$tlshim" -c "$w/p.ini" -- sh "$w/service.sh"
