@@ -59,6 +59,7 @@ struct entry {
 	int nfd;
 	int *fds;
 	uint8_t kind, flags;
+	bool intended; /* put on 0..2 or moved (dup2): handed on on purpose */
 	uint8_t *blob;
 	size_t blob_len;
 	bool locked;
@@ -110,8 +111,10 @@ static struct entry *group(const struct handover_fd *fds, int n, int *count)
 	for (int j = 0; j < k; j++) { /* each entry's numbers side by side */
 		e[j].fds = nums + used;
 		for (int i = 0; i < n; i++)
-			if (fdtab_get(fds[i].orig) == e[j].s)
+			if (fdtab_get(fds[i].orig) == e[j].s) {
 				e[j].fds[e[j].nfd++] = fds[i].fd;
+				e[j].intended |= fds[i].fd <= 2 || fds[i].fd != fds[i].orig;
+			}
 		used += e[j].nfd;
 	}
 	e[0].fds = nums; /* entries_free frees it through the first entry */
@@ -139,7 +142,11 @@ static const char *capture(struct entry *e, struct region *r, size_t i, bool sta
 {
 	sconn *s = e->s;
 	e->flags = (s->client ? FL_CLIENT : 0) | (s->shut_wr ? FL_SHUT_WR : 0);
-	if (shim_fork_refused(s) || shim_fork_exec_link(s, r, i) < 0) {
+	/* Shared with a fork parent that may still be the one to use it: a
+	 * descriptor that merely leaked into the new program (not on 0..2, not
+	 * moved there) does not take it from the parent. */
+	bool shared = !shim_fork_owns(s);
+	if (shim_fork_refused(s) || (shared && !e->intended) || shim_fork_exec_link(s, r, i) < 0) {
 		if (errno == ENOMEM)
 			return "out of memory";
 		e->kind = K_LOST;

@@ -26,10 +26,17 @@
  * that may still use a connection after the exec (a posix_spawn or
  * system() parent, the parent of a vfork child) and the new image both
  * hold it, and the first to use the connection claims it; the other gets
- * EPERM and never sends close_notify. A connection the exec'ing process
- * shared with a fork parent is claimed (all its fork words) before the
- * exec: if the fork parent used it first, it crosses as "another
- * process's" (EPERM in the new image too). A connection still
+ * EPERM and never sends close_notify. The words of a fork cannot cross
+ * exec: a connection the exec'ing process still shares with a fork parent
+ * (neither has used it since) is claimed before the exec when it is
+ * handed on on purpose (it lands on 0, 1 or 2, or a dup2 put it where it
+ * lands: inetd style, CGI, a shell's commands); a descriptor that merely
+ * leaked into the new program leaves it to the parent. Either way, once
+ * another process has it, it crosses as "another process's" (EPERM in the
+ * new image too). So in a shell pipeline that splits one connection
+ * (`head -c N | sha256sum`: one reads, the other writes), the first of
+ * the two to exec gets it and the other is refused, logged: never two
+ * writers on one key. A connection still
  * handshaking crosses only as a server connection that has moved no byte
  * (the new image starts its handshake); otherwise the exec is refused.
  */

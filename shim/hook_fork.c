@@ -99,7 +99,7 @@ int shim_fork_claim(sconn *s)
 		__atomic_store_n(&o->lost, true, __ATOMIC_RELEASE);
 		shim_log(SHIM_LOG_WARN,
 			 "rule %s: %s <-> %s: another process uses this connection since "
-			 "fork(); refused (EPERM)",
+			 "fork() or exec (only one may); refused (EPERM)",
 			 s->rule->name, s->local, s->peer);
 	}
 	errno = EPERM;

@@ -17,7 +17,8 @@ set -euo pipefail
 
 cases=(
 	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-tcpserver-script
-	handover-static-refused handover-setuid-refused
+	handover-wrapped-tcpserver handover-static-refused handover-setuid-refused
+	handover-tcpserver-split
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -182,6 +183,76 @@ handover-tcpserver-script)
 	has srv.log 'debug: exec (/usr)?/bin/cat: fd [01] .* handed over as TLS state'
 	hasnt srv.log 'truncation|refused|error|warn'
 	records_only "$w/big.bin"
+	;;
+handover-wrapped-tcpserver)
+	# The super-server itself wrapped (the issue's first attempt): tcpserver
+	# accepts the TLS connection, its child dup2s it onto 0/1 and execs
+	# cat; 20 connections one after another, then 20 at once, each 16 KiB
+	# echoed byte for byte, one 1 MiB sha256-identical through a relay.
+	need tcpserver
+	free_port
+	policy
+	bg srv.log "$tlshim" -c "$w/p.ini" -- tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" cat
+	wait_listen "$port"
+	many() {
+		local cpids=() i
+		for i in $(seq 20); do
+			head -c 16384 /dev/urandom >"$w/d$1$i.bin"
+			if [ "$1" = par ]; then
+				(
+					feed "$w/d$1$i.bin" "$w/e$1$i.bin" 16384 "$w/f$1$i"
+					timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
+						-servername localhost -CAfile "$pki/ca.crt" -verify_return_error \
+						<"$w/f$1$i" >"$w/e$1$i.bin" 2>/dev/null 8>&-
+				) &
+				cpids+=("$!")
+			else
+				s_client "$port" "$w/d$1$i.bin" "$w/e$1$i.bin"
+				[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
+			fi
+		done
+		for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent s_client failed"; done
+		for i in $(seq 20); do
+			cmp -s "$w/d$1$i.bin" "$w/e$1$i.bin" || fail "$1 connection $i: echo differs"
+		done
+	}
+	many seq
+	many par
+	relay_start
+	big_echo
+	records_only "$w/big.bin"
+	[ "$(count srv.log 'debug: exec /usr/bin/cat: fd [01] .* handed over as fresh server connection')" -ge 41 ] ||
+		fail "fewer than 41 hand-overs logged"
+	hasnt srv.log 'truncation|refused|error|warn'
+	;;
+handover-tcpserver-split)
+	# `head -c N | sha256sum` under tcpserver: head reads the connection,
+	# sha256sum writes it. One user per connection: the first of the two
+	# to exec gets it and the other is refused (EPERM, logged) instead of
+	# a second writer on the same key. Nothing crosses in clear; the client
+	# never gets a hash.
+	need tcpserver
+	free_port
+	policy
+	bg srv.log tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" \
+		"$tlshim" -c "$w/p.ini" -- sh -c 'head -c 4096 | sha256sum'
+	wait_listen "$port"
+	relay_start
+	head -c 4096 /dev/urandom >"$w/in.bin"
+	sha256sum <"$w/in.bin" >"$w/marker"
+	feed "$w/in.bin" "$w/out.bin" 1
+	rc=0
+	timeout 10 openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
+		-servername localhost -CAfile "$pki/ca.crt" -verify_return_error <"$w/feed" \
+		>"$w/out.bin" 2>"$w/out.log" 8>&- || rc=$?
+	# head first: sha256sum's write is refused and nothing comes back;
+	# sha256sum first: head's read is refused and the hash is of nothing.
+	[ ! -s "$w/out.bin" ] || [ "$(cat "$w/out.bin")" = "$(sha256sum </dev/null)" ] ||
+		fail "the client got $(stat -c %s "$w/out.bin") bytes: $(head -c 80 "$w/out.bin")"
+	for _ in $(seq 100); do grep -q "^tcpserver: end" "$w/srv.log" && break; sleep 0.05; done
+	has srv.log 'warn: rule in: .* another process uses this connection since fork\(\) or exec \(only one may\); refused \(EPERM\)'
+	has srv.log '(head|sha256sum): .*(error|Operation not permitted)'
+	records_only "$w/marker"
 	;;
 handover-static-refused)
 	need gcc
