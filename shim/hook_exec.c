@@ -3,14 +3,16 @@
  *
  * A TLS connection's keys and sequence numbers live in this process's
  * memory; a descriptor that survives exec would hand the new program the
- * raw TLS stream, and whatever it wrote there would go out in clear. Until
- * connection state is handed over across exec, such an exec is refused
- * (EPERM, logged): plaintext on a TLS stream is never an outcome.
+ * raw TLS stream, and whatever it wrote there would go out in clear. So
+ * the connections that would reach the new program are handed over
+ * (handover.h) when it will load tlshim (a dynamic ELF of our machine,
+ * not setuid/setgid/capabilities, or a script whose interpreter is one),
+ * and otherwise the exec is refused (EPERM, logged): plaintext on a TLS
+ * stream is never an outcome.
  *
  * Every exec also keeps tlshim in the new program: LD_PRELOAD and
- * TLSHIM_CONFIG are put back if the program stripped them, and a setuid,
- * setgid or file-capability program (for which the loader ignores
- * LD_PRELOAD) is refused while TLS connections are open.
+ * TLSHIM_CONFIG are put back if the program stripped them, and
+ * TLSHIM_HANDOVER names the hand-over (a stale one is dropped).
  *
  * Covered: the execve family, execveat and fexecve (and their numbers
  * through syscall(), hook_syscall.c), posix_spawn and posix_spawnp with
