@@ -47,9 +47,9 @@ enum kind {
 };
 
 /* FL_OWNED: the old image owned it and is gone once the exec succeeds
- * (execve, not a spawn or a vfork child): the new image owns it at once,
- * so its close or exit ends it with close_notify even if it never used
- * it. */
+ * (execve, not a spawn or a vfork child): the new image claims it at
+ * once, so its close or exit ends it with close_notify even if it never
+ * used it. */
 enum { FL_CLIENT = 1, FL_SHUT_WR = 2, FL_OWNED = 4 };
 
 /* ---- the old image ------------------------------------------------------- */
@@ -437,8 +437,13 @@ static int restore_one(uint8_t kind, uint8_t flags, const char *name, const int 
 	}
 	if (!why && kind == K_LOST)
 		shim_fork_mark_lost(s);
-	else if (!why && !(flags & FL_OWNED) && shim_fork_exec_adopt(s, r, i) < 0)
+	else if (!why && shim_fork_exec_adopt(s, r, i) < 0)
 		why = "out of memory";
+	/* Owned from the start, but through the word all the same: a thread
+	 * of the old image may have used the connection between its capture
+	 * and the exec (then this copy is stale and must never write). */
+	else if (!why && (flags & FL_OWNED))
+		shim_fork_claim(s); /* on failure: logged, and EPERM from now on */
 	int made = 0;
 	for (int j = 0; j < nfd && !why; j++) {
 		if (shim_fd_attach(fds[j], s) < 0)
