@@ -497,17 +497,25 @@ static const char *self_path(void)
 	return path;
 }
 
-/* An environment equal to ${envp} but with tlshim in LD_PRELOAD, the
- * policy in TLSHIM_CONFIG and the hand-over variable ${ho} ("NAME=..."
- * or "": none; a stale one is dropped) (malloc'd array; strings it adds
- * are malloc'd too and, like the array, intentionally live until exec).
- * NULL when nothing needs to change. */
-static char **with_tlshim(char *const envp[], const char *ho)
+/* An environment for an exec: the array to pass (NULL: the caller's own)
+ * and the strings made for it (freed by env_free after a failed exec or
+ * a spawn; an exec that succeeds takes them along). */
+struct env {
+	char **v;
+	char *made[3];
+};
+
+/* with_tlshim(envp, ho, e): an environment equal to ${envp} but with
+ * tlshim in LD_PRELOAD, the policy in TLSHIM_CONFIG and the hand-over
+ * variable ${ho} ("NAME=..." or "": none; a stale one is dropped), in
+ * ${e}; e->v NULL when nothing needs to change or out of memory. */
+static void with_tlshim(char *const envp[], const char *ho, struct env *e)
 {
+	*e = (struct env){0};
 	const char *lib = self_path();
 	const char *policy = shim_rules_path();
 	if (!lib[0] || !policy)
-		return NULL;
+		return;
 	static const char hovar[] = SHIM_HANDOVER_ENV "=";
 	size_t n = 0, preload = (size_t)-1, config = (size_t)-1, stale = 0;
 	for (; envp && envp[n]; n++) {
@@ -521,10 +529,10 @@ static char **with_tlshim(char *const envp[], const char *ho)
 	bool has_lib = preload != (size_t)-1 && strstr(envp[preload] + 11, lib) != NULL;
 	bool has_cfg = config != (size_t)-1 && strcmp(envp[config] + 14, policy) == 0;
 	if (has_lib && has_cfg && !stale && !ho[0])
-		return NULL;
+		return;
 	char **out = calloc(n + 4, sizeof *out);
 	if (!out)
-		return NULL;
+		return;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (i != preload && i != config && strncmp(envp[i], hovar, sizeof hovar - 1) != 0)
@@ -540,7 +548,7 @@ static char **with_tlshim(char *const envp[], const char *ho)
 		free(p);
 		free(c);
 		free(out);
-		return NULL;
+		return;
 	}
 	if (p)
 		out[k++] = p;
@@ -549,17 +557,27 @@ static char **with_tlshim(char *const envp[], const char *ho)
 	if (h)
 		out[k++] = h;
 	out[k] = NULL;
-	return out;
+	*e = (struct env){out, {p, c, h}};
 }
 
-/* env_for(envp, h, out): the environment for an exec or spawn that hands
- * over ${h}, in *${out} (NULL: use ${envp}); -1 with errno ENOMEM and ${h}
- * ended when the hand-over could not be put in it (the exec must not go on
- * without it). */
-static int env_for(char *const envp[], handover *h, char ***out)
+static void env_free(struct env *e)
 {
-	*out = shim_rules_active() ? with_tlshim(envp, h->env) : NULL;
-	if (h->env[0] && !*out) {
+	for (int i = 0; i < 3; i++)
+		free(e->made[i]);
+	free(e->v);
+	*e = (struct env){0};
+}
+
+/* env_for(envp, h, e): the environment for an exec or spawn that hands
+ * over ${h}, in ${e}; -1 with errno ENOMEM and ${h} ended when the
+ * hand-over could not be put in it (the exec must not go on without
+ * it). */
+static int env_for(char *const envp[], handover *h, struct env *e)
+{
+	*e = (struct env){0};
+	if (shim_rules_active())
+		with_tlshim(envp, h->env, e);
+	if (h->env[0] && !e->v) {
 		shim_log(SHIM_LOG_WARN, "exec refused: out of memory for its environment");
 		handover_end(h);
 		errno = ENOMEM;
@@ -568,18 +586,12 @@ static int env_for(char *const envp[], handover *h, char ***out)
 	return 0;
 }
 
-/* The array only: with_tlshim's strings live on (see there). */
-static void env_free(char **env)
-{
-	free(env);
-}
-
 /* The exec or spawn is over (failed, or a spawn parent goes on). */
-static int exec_end(handover *h, char **env, int r)
+static int exec_end(handover *h, struct env *e, int r)
 {
 	int saved = errno;
 	handover_end(h);
-	env_free(env);
+	env_free(e);
 	errno = saved;
 	return r;
 }
@@ -587,10 +599,10 @@ static int exec_end(handover *h, char **env, int r)
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	handover h;
-	char **env;
+	struct env env;
 	if (exec_begin("exec", path, &h) < 0 || env_for(envp, &h, &env) < 0)
 		return -1;
-	return exec_end(&h, env, REAL(execve)(path, argv, env ? env : envp));
+	return exec_end(&h, &env, REAL(execve)(path, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int execv(const char *path, char *const argv[])
@@ -622,11 +634,11 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 {
 	char full[PATH_MAX];
 	handover h;
-	char **env;
+	struct env env;
 	if (exec_begin("exec", which(file, full, sizeof full) ? full : file, &h) < 0 ||
 	    env_for(envp, &h, &env) < 0)
 		return -1;
-	return exec_end(&h, env, REAL(execvpe)(file, argv, env ? env : envp));
+	return exec_end(&h, &env, REAL(execvpe)(file, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int execvp(const char *file, char *const argv[])
@@ -694,12 +706,13 @@ SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	handover h;
-	char **env;
+	struct env env;
 	if (spawn_common(path, fa, &h) < 0)
 		return EPERM;
 	if (env_for(envp, &h, &env) < 0)
 		return ENOMEM;
-	return exec_end(&h, env, REAL(posix_spawn)(pid, path, fa, attr, argv, env ? env : envp));
+	return exec_end(&h, &env,
+			REAL(posix_spawn)(pid, path, fa, attr, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -707,12 +720,13 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
 {
 	char full[PATH_MAX];
 	handover h;
-	char **env;
+	struct env env;
 	if (spawn_common(which(file, full, sizeof full) ? full : file, fa, &h) < 0)
 		return EPERM;
 	if (env_for(envp, &h, &env) < 0)
 		return ENOMEM;
-	return exec_end(&h, env, REAL(posix_spawnp)(pid, file, fa, attr, argv, env ? env : envp));
+	return exec_end(&h, &env,
+			REAL(posix_spawnp)(pid, file, fa, attr, argv, env.v ? env.v : envp));
 }
 
 /* The file execveat(dirfd, path, ..., flags) runs, as a path stat() and
@@ -733,25 +747,25 @@ SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 {
 	char full[PATH_MAX + 32];
 	handover h;
-	char **env;
+	struct env env;
 	if (exec_begin("exec", at_path(dirfd, path, flags, full, sizeof full), &h) < 0 ||
 	    env_for(envp, &h, &env) < 0)
 		return -1;
-	char *const *e = env ? env : envp;
+	char *const *e = env.v ? env.v : envp;
 	int r = REAL(execveat) ? REAL(execveat)(dirfd, path, argv, e, flags)
 			       : (int)REAL(syscall)(SYS_execveat, dirfd, path, argv, e, flags);
-	return exec_end(&h, env, r);
+	return exec_end(&h, &env, r);
 }
 
 SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	char full[64];
 	handover h;
-	char **env;
+	struct env env;
 	if (exec_begin("fexecve", at_path(fd, "", AT_EMPTY_PATH, full, sizeof full), &h) < 0 ||
 	    env_for(envp, &h, &env) < 0)
 		return -1;
-	return exec_end(&h, env, REAL(fexecve)(fd, argv, env ? env : envp));
+	return exec_end(&h, &env, REAL(fexecve)(fd, argv, env.v ? env.v : envp));
 }
 
 /* system() and popen() start /bin/sh through glibc's internal spawn, which

@@ -189,16 +189,25 @@ static void collect(void)
 	nlist = k;
 }
 
-/* A fresh region of ${n} words, or NULL. */
-static struct region *region_new(size_t n)
+/* The shared token counter exists (made on first need); false when it
+ * cannot be made. */
+static bool token_counter_made(void)
 {
 	if (!token_counter) {
 		void *p = mmap(NULL, sizeof *token_counter, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			return NULL;
+			return false;
 		token_counter = p;
 	}
+	return true;
+}
+
+/* A fresh region of ${n} words, or NULL. */
+static struct region *region_new(size_t n)
+{
+	if (!token_counter_made())
+		return NULL;
 	struct region *r = malloc(sizeof *r);
 	if (!r)
 		return NULL;
@@ -491,7 +500,7 @@ SHIM_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 struct region *shim_fork_exec_region(size_t n, int *fd)
 {
 	*fd = -1;
-	if (!token_counter && !region_new(1)) /* makes the token counter */
+	if (!token_counter_made())
 		return NULL;
 	struct region *r = malloc(sizeof *r);
 	int m = (int)syscall(SYS_memfd_create, "tlshim-owners", 0);
@@ -530,7 +539,7 @@ struct region *shim_fork_exec_map(int fd, size_t n)
 {
 	/* Tokens are compared across the two images: this image's must not
 	 * repeat the old tree's small counter values. */
-	if (!token_counter && !region_new(1))
+	if (!token_counter_made())
 		return NULL;
 	if (__atomic_load_n(token_counter, __ATOMIC_ACQUIRE) == 0) {
 		uint64_t start = 0;
