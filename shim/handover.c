@@ -513,14 +513,22 @@ static void fail_all(tls_cur *c, const char *why)
 
 int handover_restore(void)
 {
-	const char *v = getenv(SHIM_HANDOVER_ENV);
-	if (!v)
+	const char *var = getenv(SHIM_HANDOVER_ENV);
+	if (!var)
 		return 0;
+	char v[64];
+	snprintf(v, sizeof v, "%s", var); /* unsetenv below may free var */
 	int sfd = -1, ofd = -1;
 	if (sscanf(v, "%d,%d", &sfd, &ofd) != 2)
 		sfd = ofd = -1;
 	unsetenv(SHIM_HANDOVER_ENV); /* not for this image's own children */
 	size_t len = 0;
+	/* Only a memfd is ours to close (a stale or forged variable may name
+	 * any descriptor of the program). */
+	if (sfd >= 0 && REAL(fcntl)(sfd, F_GET_SEALS) < 0)
+		sfd = -1;
+	if (ofd >= 0 && REAL(fcntl)(ofd, F_GET_SEALS) < 0)
+		ofd = -1;
 	uint8_t *p = sfd >= 0 ? read_state(sfd, &len) : NULL;
 	if (sfd >= 0)
 		REAL(close)(sfd); /* the last descriptor: the kernel frees its pages */
@@ -535,7 +543,7 @@ int handover_restore(void)
 		/* Nothing to go by: inherit.h's fresh handshake on a stream
 		 * that is mid-TLS fails (unexpected_message), never plain. */
 		shim_log(SHIM_LOG_ERROR, "exec hand-over: %s=%s names no usable connection state",
-			 SHIM_HANDOVER_ENV, v ? v : "");
+			 SHIM_HANDOVER_ENV, v);
 		goto out;
 	}
 	tls_cur peek = c;
