@@ -97,6 +97,8 @@ static int setup(tls_aead *a, int kind, const uint8_t *key, const uint8_t *iv, s
 		goto fail;
 	memset(a->iv, 0, sizeof(a->iv));
 	memcpy(a->iv, iv, ivlen);
+	memset(a->key, 0, sizeof(a->key));
+	memcpy(a->key, key, tls_aead_key_len(kind));
 	a->kind = (uint8_t)kind;
 	a->encrypt = encrypt;
 	a->tls13 = tls13;

@@ -28,6 +28,9 @@ typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 
 typedef struct tls_aead {
 	EVP_CIPHER_CTX *ctx;
+	/* The key (tls_aead_key_len bytes), kept only for tls_conn_export
+	 * (exec hand-over); wiped by tls_aead_free. */
+	uint8_t key[32];
 	uint8_t iv[12]; /* 1.2: 4 bytes (GCM) or 12 (ChaCha20); 1.3: 12 */
 	uint8_t kind;   /* enum tls_aead_kind */
 	bool encrypt;

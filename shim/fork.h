@@ -34,7 +34,12 @@
  * syscall(SYS_fork, SYS_vfork, SYS_clone, SYS_clone3) (shim_fork_syscall).
  * vfork() children and clone(CLONE_VM) processes share our memory: they
  * must not touch the registry (shim_fork_foreign). Not covered: the system
- * call instruction issued by the program itself; exec (no handover yet).
+ * call instruction issued by the program itself.
+ *
+ * exec (handover.h): the words of a fork cannot cross exec, so a
+ * connection that does is claimed first and then linked to a word in a
+ * memfd both images map (shim_fork_exec_*); from there the same rule
+ * holds between the old image, if it goes on, and the new one.
  */
 #ifndef TLSHIM_SHIM_FORK_H
 #define TLSHIM_SHIM_FORK_H
@@ -71,5 +76,27 @@ long shim_fork_syscall(long n, const long *a);
 
 /* shim_fork_drop(s): free ${s}'s ownership record (from sconn_unref). */
 void shim_fork_drop(sconn *s);
+
+/* Ownership across exec (handover.h). A region is ${n} words in a memfd.
+ *
+ * shim_fork_exec_region(n, fd): old image: a new region, its memfd (not
+ * close-on-exec) in *${fd}; NULL when out of memory. The caller holds one
+ * reference, dropped by shim_fork_exec_region_put(r) (NULL: no-op).
+ * shim_fork_exec_link(s, r, i): old image, both of ${s}'s locks held:
+ * claim ${s} (fork words) and make word ${i} of ${r} its only link, as a
+ * fork would; -1 when another process owns ${s} (EPERM) or out of memory.
+ * shim_fork_exec_map(fd, n): new image: the region in memfd ${fd}, or
+ * NULL; one reference for the caller. shim_fork_exec_adopt(s, r, i): new
+ * image: ${s} (not yet registered) must win word ${i} of ${r} to be used;
+ * 0 or -1 (out of memory).
+ * shim_fork_mark_lost(s): ${s} is another process's (EPERM on use, no
+ * close_notify on close). */
+struct region;
+struct region *shim_fork_exec_region(size_t n, int *fd);
+void shim_fork_exec_region_put(struct region *r);
+int shim_fork_exec_link(sconn *s, struct region *r, size_t i);
+struct region *shim_fork_exec_map(int fd, size_t n);
+int shim_fork_exec_adopt(sconn *s, struct region *r, size_t i);
+void shim_fork_mark_lost(sconn *s);
 
 #endif

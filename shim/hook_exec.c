@@ -3,14 +3,16 @@
  *
  * A TLS connection's keys and sequence numbers live in this process's
  * memory; a descriptor that survives exec would hand the new program the
- * raw TLS stream, and whatever it wrote there would go out in clear. Until
- * connection state is handed over across exec, such an exec is refused
- * (EPERM, logged): plaintext on a TLS stream is never an outcome.
+ * raw TLS stream, and whatever it wrote there would go out in clear. So
+ * the connections that would reach the new program are handed over
+ * (handover.h) when it will load tlshim (a dynamic ELF of our machine,
+ * not setuid/setgid/capabilities, or a script whose interpreter is one),
+ * and otherwise the exec is refused (EPERM, logged): plaintext on a TLS
+ * stream is never an outcome.
  *
  * Every exec also keeps tlshim in the new program: LD_PRELOAD and
- * TLSHIM_CONFIG are put back if the program stripped them, and a setuid,
- * setgid or file-capability program (for which the loader ignores
- * LD_PRELOAD) is refused while TLS connections are open.
+ * TLSHIM_CONFIG are put back if the program stripped them, and
+ * TLSHIM_HANDOVER names the hand-over (a stale one is dropped).
  *
  * Covered: the execve family, execveat and fexecve (and their numbers
  * through syscall(), hook_syscall.c), posix_spawn and posix_spawnp with
@@ -31,6 +33,8 @@
  * while any TLS connection is open (fail closed).
  */
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +51,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "handover.h"
 #include "rules.h"
 
 extern char **environ;
@@ -335,10 +340,79 @@ static void child_replay(struct child_fds *c, const struct fa_action *a, int n)
 	}
 }
 
-/* 0 when ${path} may be exec'd now, after ${n} file actions ${a} (n < 0:
- * actions we do not know); -1 with errno EPERM (and a log line). */
-static int spawn_allowed(const char *what, const char *path, const struct fa_action *a, int n)
+/* Our own file name, for LD_PRELOAD. */
+static const char *self_path(void);
+
+/* Why the program at ${path} would run without tlshim, or NULL when its
+ * loader will preload us (or the exec fails by itself: nothing to
+ * decide). Scripts are judged by their interpreter (${depth} levels
+ * deep, as the kernel follows them). */
+static const char *unloadable(const char *path, int depth)
 {
+	static const char *const no_read = "it cannot be read to check that it loads tlshim";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? NULL : no_read;
+	unsigned char hdr[512];
+	ssize_t n = pread(fd, hdr, sizeof hdr - 1, 0);
+	if (n >= 2 && hdr[0] == '#' && hdr[1] == '!') {
+		REAL(close)(fd);
+		hdr[n] = '\0';
+		char *p = (char *)hdr + 2;
+		p += strspn(p, " \t");
+		p[strcspn(p, " \t\n")] = '\0';
+		if (depth >= 4)
+			return "its script interpreters nest too deep";
+		return *p ? unloadable(p, depth + 1) : "its #! line names no interpreter";
+	}
+	ElfW(Ehdr) eh;
+	if (n < (ssize_t)sizeof eh || memcmp(hdr, ELFMAG, SELFMAG) != 0) {
+		REAL(close)(fd);
+		return "it is neither an ELF program nor a script";
+	}
+	memcpy(&eh, hdr, sizeof eh);
+	static ElfW(Half) machine;
+	if (!machine) {
+		int me = open(self_path(), O_RDONLY | O_CLOEXEC);
+		ElfW(Ehdr) mine;
+		if (me >= 0 && pread(me, &mine, sizeof mine, 0) == (ssize_t)sizeof mine)
+			machine = mine.e_machine;
+		if (me >= 0)
+			REAL(close)(me);
+	}
+	const char *why = NULL;
+	if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+	    eh.e_machine != machine)
+		why = "it is built for another word size or machine (the loader would skip "
+		      "tlshim)";
+	bool interp = false;
+	for (unsigned i = 0; !why && i < eh.e_phnum && i < 4096; i++) {
+		ElfW(Phdr) ph;
+		if (eh.e_phentsize != sizeof ph ||
+		    pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+			    (ssize_t)sizeof ph) {
+			why = no_read;
+			break;
+		}
+		interp |= ph.p_type == PT_INTERP;
+	}
+	REAL(close)(fd);
+	if (!why && !interp)
+		why = "it is statically linked (no dynamic loader, so no LD_PRELOAD)";
+	if (!why && privileged(path))
+		why = "it is setuid/setgid or has file capabilities (the loader ignores "
+		      "LD_PRELOAD in secure-execution mode)";
+	return why;
+}
+
+/* 0 when ${path} may be exec'd now, after ${n} file actions ${a} (n < 0:
+ * actions we do not know), with the connections that reach it handed
+ * over in ${h} (handover.h); -1 with errno EPERM (and a log line). */
+static int spawn_begin(const char *what, const char *path, const struct fa_action *a, int n,
+		       handover *h)
+{
+	h->state_fd = h->owner_fd = -1;
+	h->env[0] = '\0';
 	if (!shim_rules_active())
 		return 0;
 	int fd = -1;
@@ -351,52 +425,64 @@ static int spawn_allowed(const char *what, const char *path, const struct fa_act
 		errno = EPERM;
 		return -1;
 	}
+	/* A setuid/setgid or file-capability program (the loader ignores
+	 * LD_PRELOAD) is refused by unloadable() when a connection would
+	 * reach it; with none crossing, nothing of ours is at stake. */
 	struct child_fds c = {0};
 	fdtab_foreach(collect_tls, &c);
 	if (n > 0)
 		child_replay(&c, a, n);
-	struct child_fd *leak = NULL;
-	for (size_t i = 0; i < c.n && !leak; i++)
+	struct handover_fd *cross = c.n ? calloc(c.n, sizeof *cross) : NULL;
+	int k = 0;
+	for (size_t i = 0; cross && i < c.n; i++)
 		if (!c.v[i].cloexec)
-			leak = &c.v[i];
-	if (leak || c.nomem) {
-		if (!leak)
-			shim_log(SHIM_LOG_WARN,
-				 "%s %s refused: out of memory checking TLS connections", what,
-				 path ? path : "?");
-		else if (leak->fd == leak->orig)
-			shim_log(SHIM_LOG_WARN,
-				 "%s %s refused: TLS connection on fd %d would reach the new "
-				 "program "
-				 "without tlshim's state (mark it close-on-exec or close it first)",
-				 what, path ? path : "?", leak->fd);
-		else
-			shim_log(SHIM_LOG_WARN,
-				 "%s %s refused: a file action puts TLS connection fd %d on fd %d "
-				 "of "
-				 "the new program, which would get the raw TLS stream without "
-				 "tlshim's state",
-				 what, path ? path : "?", leak->orig, leak->fd);
+			cross[k++] = (struct handover_fd){c.v[i].fd, c.v[i].orig};
+	const char *why = c.nomem || (c.n && !cross) ? "out of memory checking TLS connections"
+			  : k                        ? unloadable(path, 0)
+						     : NULL;
+	if (why) {
+		shim_log(SHIM_LOG_WARN,
+			 "%s %s refused (EPERM): TLS connection fd %d would reach the new "
+			 "program, but %s",
+			 what, path ? path : "?", k ? cross[0].orig : -1, why);
+		free(cross);
 		free(c.v);
 		errno = EPERM;
 		return -1;
 	}
+	bool stays = strcmp(what, "exec") != 0 && strcmp(what, "fexecve") != 0;
+	int r = handover_begin(h, what, path, cross, k, stays);
+	free(cross);
 	free(c.v);
-	if (privileged(path) && fdtab_foreach(any, &fd)) {
-		shim_log(SHIM_LOG_WARN,
-			 "%s %s refused: it is setuid/setgid or has file capabilities, so the "
-			 "loader would drop tlshim while TLS connections are open",
-			 what, path);
-		errno = EPERM;
+	if (r < 0)
 		return -1;
+	/* The state must reach the child: no file action may take its
+	 * descriptors away. */
+	for (int i = 0; i < n && h->state_fd >= 0; i++) {
+		bool hit = false;
+		for (int q = 0; q < 2; q++) {
+			int m = q ? h->owner_fd : h->state_fd;
+			hit |= ((a[i].tag == FA_CLOSE || a[i].tag == FA_OPEN) && a[i].fd == m) ||
+			       (a[i].tag == FA_DUP2 && a[i].newfd == m) ||
+			       (a[i].tag == FA_CLOSEFROM && a[i].fd <= m);
+		}
+		if (hit) {
+			shim_log(SHIM_LOG_WARN,
+				 "%s %s refused (EPERM): its file actions would close the "
+				 "descriptors that carry the TLS connection state (fd %d, %d)",
+				 what, path ? path : "?", h->state_fd, h->owner_fd);
+			handover_end(h);
+			errno = EPERM;
+			return -1;
+		}
 	}
 	return 0;
 }
 
 /* 0 when ${path} may be exec'd now; -1 with errno EPERM (and a log line). */
-static int exec_allowed(const char *what, const char *path)
+static int exec_begin(const char *what, const char *path, handover *h)
 {
-	return spawn_allowed(what, path, NULL, 0);
+	return spawn_begin(what, path, NULL, 0, h);
 }
 
 /* Our own file name, for LD_PRELOAD. */
@@ -411,59 +497,112 @@ static const char *self_path(void)
 	return path;
 }
 
-/* An environment equal to ${envp} but with tlshim in LD_PRELOAD and the
- * policy in TLSHIM_CONFIG (malloc'd array; strings it adds are malloc'd
- * too and, like the array, intentionally live until exec). NULL when
- * nothing needs to change. */
-static char **with_tlshim(char *const envp[])
+/* An environment for an exec: the array to pass (NULL: the caller's own)
+ * and the strings made for it (freed by env_free after a failed exec or
+ * a spawn; an exec that succeeds takes them along). */
+struct env {
+	char **v;
+	char *made[3];
+};
+
+/* with_tlshim(envp, ho, e): an environment equal to ${envp} but with
+ * tlshim in LD_PRELOAD, the policy in TLSHIM_CONFIG and the hand-over
+ * variable ${ho} ("NAME=..." or "": none; a stale one is dropped), in
+ * ${e}; e->v NULL when nothing needs to change or out of memory. */
+static void with_tlshim(char *const envp[], const char *ho, struct env *e)
 {
+	*e = (struct env){0};
 	const char *lib = self_path();
 	const char *policy = shim_rules_path();
 	if (!lib[0] || !policy)
-		return NULL;
-	size_t n = 0, preload = (size_t)-1, config = (size_t)-1;
+		return;
+	static const char hovar[] = SHIM_HANDOVER_ENV "=";
+	size_t n = 0, preload = (size_t)-1, config = (size_t)-1, stale = 0;
 	for (; envp && envp[n]; n++) {
 		if (strncmp(envp[n], "LD_PRELOAD=", 11) == 0)
 			preload = n;
 		else if (strncmp(envp[n], "TLSHIM_CONFIG=", 14) == 0)
 			config = n;
+		else if (strncmp(envp[n], hovar, sizeof hovar - 1) == 0)
+			stale++;
 	}
 	bool has_lib = preload != (size_t)-1 && strstr(envp[preload] + 11, lib) != NULL;
 	bool has_cfg = config != (size_t)-1 && strcmp(envp[config] + 14, policy) == 0;
-	if (has_lib && has_cfg)
-		return NULL;
-	char **out = calloc(n + 3, sizeof *out);
+	if (has_lib && has_cfg && !stale && !ho[0])
+		return;
+	char **out = calloc(n + 4, sizeof *out);
 	if (!out)
-		return NULL;
+		return;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (i != preload && i != config)
+		if (i != preload && i != config && strncmp(envp[i], hovar, sizeof hovar - 1) != 0)
 			out[k++] = envp[i];
-	char *p = NULL, *c = NULL;
+	char *p = NULL, *c = NULL, *h = NULL;
 	const char *old = preload != (size_t)-1 ? envp[preload] + 11 : "";
 	if (has_lib ? asprintf(&p, "LD_PRELOAD=%s", old) < 0
 		    : asprintf(&p, "LD_PRELOAD=%s%s%s", lib, *old ? ":" : "", old) < 0)
 		p = NULL;
 	if (asprintf(&c, "TLSHIM_CONFIG=%s", policy) < 0)
 		c = NULL;
+	if (ho[0] && !(h = strdup(ho))) {
+		free(p);
+		free(c);
+		free(out);
+		return;
+	}
 	if (p)
 		out[k++] = p;
 	if (c)
 		out[k++] = c;
+	if (h)
+		out[k++] = h;
 	out[k] = NULL;
-	return out;
+	*e = (struct env){out, {p, c, h}};
+}
+
+static void env_free(struct env *e)
+{
+	for (int i = 0; i < 3; i++)
+		free(e->made[i]);
+	free(e->v);
+	*e = (struct env){0};
+}
+
+/* env_for(envp, h, e): the environment for an exec or spawn that hands
+ * over ${h}, in ${e}; -1 with errno ENOMEM and ${h} ended when the
+ * hand-over could not be put in it (the exec must not go on without
+ * it). */
+static int env_for(char *const envp[], handover *h, struct env *e)
+{
+	*e = (struct env){0};
+	if (shim_rules_active())
+		with_tlshim(envp, h->env, e);
+	if (h->env[0] && !e->v) {
+		shim_log(SHIM_LOG_WARN, "exec refused: out of memory for its environment");
+		handover_end(h);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* The exec or spawn is over (failed, or a spawn parent goes on). */
+static int exec_end(handover *h, struct env *e, int r)
+{
+	int saved = errno;
+	handover_end(h);
+	env_free(e);
+	errno = saved;
+	return r;
 }
 
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	if (exec_allowed("exec", path) < 0)
+	handover h;
+	struct env env;
+	if (exec_begin("exec", path, &h) < 0 || env_for(envp, &h, &env) < 0)
 		return -1;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(execve)(path, argv, env ? env : envp);
-	int saved = errno;
-	free(env);
-	errno = saved;
-	return r;
+	return exec_end(&h, &env, REAL(execve)(path, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int execv(const char *path, char *const argv[])
@@ -494,14 +633,12 @@ static bool which(const char *file, char *out, size_t len)
 SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	char full[PATH_MAX];
-	if (exec_allowed("exec", which(file, full, sizeof full) ? full : file) < 0)
+	handover h;
+	struct env env;
+	if (exec_begin("exec", which(file, full, sizeof full) ? full : file, &h) < 0 ||
+	    env_for(envp, &h, &env) < 0)
 		return -1;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(execvpe)(file, argv, env ? env : envp);
-	int saved = errno;
-	free(env);
-	errno = saved;
-	return r;
+	return exec_end(&h, &env, REAL(execvpe)(file, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int execvp(const char *file, char *const argv[])
@@ -554,36 +691,42 @@ SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 	return r;
 }
 
-static int spawn_common(const char *what, const char *checked, const posix_spawn_file_actions_t *fa)
+static int spawn_common(const char *checked, const posix_spawn_file_actions_t *fa, handover *h)
 {
 	struct fa_action *a;
 	int n = fa_actions(fa, &a);
-	int r = spawn_allowed(what, checked, a, n);
+	int r = spawn_begin("spawn", checked, a, n, h);
 	free(a);
 	return r;
 }
 
+/* posix_spawn: the parent goes on with its copies of what it handed over,
+ * under the fork rule (handover.h). */
 SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (spawn_common("spawn", path, fa) < 0)
+	handover h;
+	struct env env;
+	if (spawn_common(path, fa, &h) < 0)
 		return EPERM;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(posix_spawn)(pid, path, fa, attr, argv, env ? env : envp);
-	free(env);
-	return r;
+	if (env_for(envp, &h, &env) < 0)
+		return ENOMEM;
+	return exec_end(&h, &env,
+			REAL(posix_spawn)(pid, path, fa, attr, argv, env.v ? env.v : envp));
 }
 
 SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	char full[PATH_MAX];
-	if (spawn_common("spawn", which(file, full, sizeof full) ? full : file, fa) < 0)
+	handover h;
+	struct env env;
+	if (spawn_common(which(file, full, sizeof full) ? full : file, fa, &h) < 0)
 		return EPERM;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(posix_spawnp)(pid, file, fa, attr, argv, env ? env : envp);
-	free(env);
-	return r;
+	if (env_for(envp, &h, &env) < 0)
+		return ENOMEM;
+	return exec_end(&h, &env,
+			REAL(posix_spawnp)(pid, file, fa, attr, argv, env.v ? env.v : envp));
 }
 
 /* The file execveat(dirfd, path, ..., flags) runs, as a path stat() and
@@ -603,43 +746,64 @@ SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 			 int flags)
 {
 	char full[PATH_MAX + 32];
-	if (exec_allowed("exec", at_path(dirfd, path, flags, full, sizeof full)) < 0)
+	handover h;
+	struct env env;
+	if (exec_begin("exec", at_path(dirfd, path, flags, full, sizeof full), &h) < 0 ||
+	    env_for(envp, &h, &env) < 0)
 		return -1;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(execveat) ? REAL(execveat)(dirfd, path, argv, env ? env : envp, flags)
-			       : (int)REAL(syscall)(SYS_execveat, dirfd, path, argv,
-						    env ? env : envp, flags);
-	int saved = errno;
-	free(env);
-	errno = saved;
-	return r;
+	char *const *e = env.v ? env.v : envp;
+	int r = REAL(execveat) ? REAL(execveat)(dirfd, path, argv, e, flags)
+			       : (int)REAL(syscall)(SYS_execveat, dirfd, path, argv, e, flags);
+	return exec_end(&h, &env, r);
 }
 
 SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	char full[64];
-	if (exec_allowed("fexecve", at_path(fd, "", AT_EMPTY_PATH, full, sizeof full)) < 0)
+	handover h;
+	struct env env;
+	if (exec_begin("fexecve", at_path(fd, "", AT_EMPTY_PATH, full, sizeof full), &h) < 0 ||
+	    env_for(envp, &h, &env) < 0)
 		return -1;
-	char **env = shim_rules_active() ? with_tlshim(envp) : NULL;
-	int r = REAL(fexecve)(fd, argv, env ? env : envp);
-	int saved = errno;
-	free(env);
-	errno = saved;
-	return r;
+	return exec_end(&h, &env, REAL(fexecve)(fd, argv, env.v ? env.v : envp));
 }
 
 /* system() and popen() start /bin/sh through glibc's internal spawn, which
- * no hook sees; check here, before it happens. */
+ * no hook sees and whose environment we cannot extend: a TLS connection
+ * that would reach that shell refuses the call, as before (the program
+ * can mark it close-on-exec, or use posix_spawn, which hands it over). */
 SHIM_EXPORT int system(const char *cmd)
 {
-	if (cmd && exec_allowed("system", "/bin/sh") < 0)
+	handover h;
+	if (cmd && exec_begin("system", "/bin/sh", &h) < 0)
 		return -1;
+	if (cmd && h.env[0]) {
+		handover_end(&h);
+		shim_log(SHIM_LOG_WARN,
+			 "system(\"%.60s\") refused (EPERM): a TLS connection "
+			 "would reach its shell, and system() cannot hand it over "
+			 "(mark it close-on-exec or use posix_spawn)",
+			 cmd);
+		errno = EPERM;
+		return -1;
+	}
 	return REAL(system)(cmd);
 }
 
 SHIM_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
-	if (exec_allowed("popen", "/bin/sh") < 0)
+	handover h;
+	if (exec_begin("popen", "/bin/sh", &h) < 0)
 		return NULL;
+	if (h.env[0]) {
+		handover_end(&h);
+		shim_log(SHIM_LOG_WARN,
+			 "popen(\"%.60s\") refused (EPERM): a TLS connection "
+			 "would reach its shell, and popen() cannot hand it over "
+			 "(mark it close-on-exec or use posix_spawn)",
+			 cmd ? cmd : "");
+		errno = EPERM;
+		return NULL;
+	}
 	return REAL(popen)(cmd, mode);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -98,7 +99,7 @@ int shim_fork_claim(sconn *s)
 		__atomic_store_n(&o->lost, true, __ATOMIC_RELEASE);
 		shim_log(SHIM_LOG_WARN,
 			 "rule %s: %s <-> %s: another process uses this connection since "
-			 "fork(); refused (EPERM)",
+			 "fork() or exec (only one may); refused (EPERM)",
 			 s->rule->name, s->local, s->peer);
 	}
 	errno = EPERM;
@@ -188,16 +189,25 @@ static void collect(void)
 	nlist = k;
 }
 
-/* A fresh region of ${n} words, or NULL. */
-static struct region *region_new(size_t n)
+/* The shared token counter exists (made on first need); false when it
+ * cannot be made. */
+static bool token_counter_made(void)
 {
 	if (!token_counter) {
 		void *p = mmap(NULL, sizeof *token_counter, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			return NULL;
+			return false;
 		token_counter = p;
 	}
+	return true;
+}
+
+/* A fresh region of ${n} words, or NULL. */
+static struct region *region_new(size_t n)
+{
+	if (!token_counter_made())
+		return NULL;
 	struct region *r = malloc(sizeof *r);
 	if (!r)
 		return NULL;
@@ -483,6 +493,95 @@ SHIM_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	fork_parent(); /* the child never returns here */
 	errno = saved;
 	return r;
+}
+
+/* ---- exec hand-over (handover.h): ownership words in a memfd ---- */
+
+struct region *shim_fork_exec_region(size_t n, int *fd)
+{
+	*fd = -1;
+	if (!token_counter_made())
+		return NULL;
+	struct region *r = malloc(sizeof *r);
+	int m = (int)syscall(SYS_memfd_create, "tlshim-owners", 0);
+	if (!r || m < 0 || ftruncate(m, (off_t)(n * sizeof *r->words)) < 0)
+		goto fail;
+	r->len = n * sizeof *r->words;
+	r->refs = 1; /* the caller's, until shim_fork_exec_region_put */
+	r->words = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	if (r->words == MAP_FAILED)
+		goto fail;
+	*fd = m;
+	return r;
+fail:
+	if (m >= 0)
+		REAL(close)(m);
+	free(r);
+	return NULL;
+}
+
+void shim_fork_exec_region_put(struct region *r)
+{
+	if (r)
+		region_unref(r);
+}
+
+int shim_fork_exec_link(sconn *s, struct region *r, size_t i)
+{
+	/* Words of earlier forks cannot cross exec: win them here, now. */
+	if (shim_fork_claim(s) < 0)
+		return -1;
+	size_t used = i;
+	return relink(s, r, &used) ? 0 : -1;
+}
+
+struct region *shim_fork_exec_map(int fd, size_t n)
+{
+	/* Tokens are compared across the two images: this image's must not
+	 * repeat the old tree's small counter values. */
+	if (!token_counter_made())
+		return NULL;
+	if (__atomic_load_n(token_counter, __ATOMIC_ACQUIRE) == 0) {
+		uint64_t start = 0;
+		if (getrandom(&start, sizeof start, 0) != sizeof start)
+			return NULL;
+		start = (start >> 2) | (1ull << 62);
+		uint64_t zero = 0;
+		__atomic_compare_exchange_n(token_counter, &zero, start, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+	}
+	struct region *r = malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	r->len = n * sizeof *r->words;
+	r->refs = 1;
+	r->words = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->words == MAP_FAILED) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int shim_fork_exec_adopt(sconn *s, struct region *r, size_t i)
+{
+	struct shim_own *o = calloc(1, sizeof *o);
+	if (!o)
+		return -1;
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+	o->link[0].word = &r->words[i];
+	o->link[0].region = r;
+	o->n = 1;
+	__atomic_store_n(&s->own, o, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void shim_fork_mark_lost(sconn *s)
+{
+	if (!s->own)
+		__atomic_store_n(&s->own, &lost_own, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&s->own->lost, true, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void fork_init(void)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "handover.h"
 #include "hooks.h"
 #include "log.h"
 
@@ -47,8 +48,9 @@ static void refuse(int fd)
 static int adopt_one(int fd, seen_sock **seen, size_t *n, size_t *cap)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || fdtab_get(fd) || !connected_stream(fd))
-		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || fdtab_get(fd) || handover_named(fd) ||
+	    !connected_stream(fd))
+		return 0; /* handover_named: crossed exec, restored or left alone on purpose */
 	for (size_t i = 0; i < *n; i++) {
 		seen_sock *p = &(*seen)[i];
 		if (p->dev != st.st_dev || p->ino != st.st_ino)

@@ -26,17 +26,18 @@
  *   handshake on it could only be a guess, so a connected socket on a
  *   client rule's destination port that this image did not connect is
  *   plain TCP, as any socket no rule names.
- * - Descriptors the table already knows (an exec hand-over restores its
- *   connections first, DESIGN.md "Crossing exec": those are not fresh).
+ * - Descriptors the table already knows, and those an exec hand-over
+ *   named (restored first, left plain or shut down; DESIGN.md "Crossing
+ *   exec": those are not fresh).
  *
- * Never re-handshaken: a TLS connection of a wrapped parent cannot reach
- * a new image today (hook_exec.c refuses an exec that a TLS socket would
- * survive, and SCM_RIGHTS refuses TLS sockets), so an inherited matching
- * socket comes from a parent that did not speak TLS on it. If one did
- * arrive by a path tlshim cannot see (a raw execve system call), the peer's
- * next bytes are records, not a ClientHello: the fresh server handshake
- * fails (unexpected_message) and the program sees ECONNRESET, never the
- * peer's bytes in clear nor its own sent in clear.
+ * Never re-handshaken: a TLS connection of a wrapped parent reaches a new
+ * image only through the exec hand-over (handover.h), which restores it
+ * before this runs and names its sockets (handover_named), so they are
+ * skipped here; SCM_RIGHTS refuses TLS sockets. If one did arrive by a
+ * path tlshim cannot see (a raw execve system call), the peer's next bytes
+ * are records, not a ClientHello: the fresh server handshake fails
+ * (unexpected_message) and the program sees ECONNRESET, never the peer's
+ * bytes in clear nor its own sent in clear.
  */
 #ifndef TLSHIM_SHIM_INHERIT_H
 #define TLSHIM_SHIM_INHERIT_H

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fdtab.h"
+#include "handover.h"
 #include "inherit.h"
 #include "log.h"
 #include "pump.h"
@@ -56,8 +57,10 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_real_init();
 	const char *path = getenv("TLSHIM_CONFIG");
 	if (!path || !*path) {
-		if (access(DEFAULT_POLICY, F_OK) != 0)
-			return; /* no policy anywhere: the library does nothing */
+		if (access(DEFAULT_POLICY, F_OK) != 0) {
+			handover_restore(); /* fails closed: no policy here */
+			return;             /* no policy anywhere: the library does nothing */
+		}
 		path = DEFAULT_POLICY;
 	}
 	if (shim_rules_load(path, stderr) < 0) {
@@ -72,6 +75,7 @@ __attribute__((constructor)) static void shim_init(void)
 		shim_log(SHIM_LOG_WARN, "OPENSSL_atexit failed: connections open at exit may "
 					"end without close_notify");
 	shim_log(SHIM_LOG_DEBUG, "policy %s loaded", path);
+	handover_restore();   /* connections that crossed exec (handover.h): first */
 	shim_inherit_adopt(); /* inetd, tcpserver, systemd Accept=yes (inherit.h) */
 }
 

@@ -1,7 +1,10 @@
 /*
  * test_spawn: no exec hands a new program the raw TLS stream (hook_exec.c):
- * until connection state crosses exec, every path that would let a TLS
- * socket survive into the new image is refused with EPERM.
+ * a TLS socket that survives into a new image that cannot load tlshim is
+ * refused with EPERM on every path. The target here is a setuid copy of
+ * /bin/sh (the loader ignores LD_PRELOAD for it), so every case in which
+ * the connection would cross is refused; the hand-over itself (a target
+ * that loads tlshim) is tested by tests/apps/run_handover.sh.
  * - posix_spawn/posix_spawnp file actions: adddup2(tls, 1) and
  *   adddup2(tls, tls) (which clears close-on-exec) are refused; actions
  *   that close the copy again (addclose, addopen onto the number,
@@ -72,7 +75,9 @@ static bool echo(int fd, const char *msg)
 	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
 }
 
-static int tls;              /* the TLS connection */
+static int tls;             /* the TLS connection */
+static char suid_dir[4096]; /* holds sh, a setuid copy of /bin/sh */
+static char suid_sh[4200];
 static char leak_script[96]; /* writes the marker onto fd ${tls} and onto 1 */
 
 /* posix_spawn(p) of sh -c ${script}; the child's status in ${*status}. */
@@ -80,8 +85,8 @@ static int spawn(bool p, const posix_spawn_file_actions_t *fa, const char *scrip
 {
 	char *argv[] = {"sh", "-c", (char *)script, NULL};
 	pid_t pid = -1;
-	int r = p ? posix_spawnp(&pid, "sh", fa, NULL, argv, environ)
-		  : posix_spawn(&pid, "/bin/sh", fa, NULL, argv, environ);
+	int r = p ? posix_spawnp(&pid, "sh", fa, NULL, argv, environ) /* PATH: suid_sh first */
+		  : posix_spawn(&pid, suid_sh, fa, NULL, argv, environ);
 	*status = -1;
 	if (r == 0)
 		waitpid(pid, status, 0);
@@ -252,7 +257,7 @@ static void refused_exec(void *arg)
 {
 	enum exec_how how = *(enum exec_how *)arg;
 	char *argv[] = {"sh", "-c", leak_script, NULL};
-	int sh = open("/bin/sh", O_RDONLY | O_CLOEXEC);
+	int sh = open(suid_sh, O_RDONLY | O_CLOEXEC);
 	errno = 0;
 	long r = -2;
 	switch (how) {
@@ -260,16 +265,16 @@ static void refused_exec(void *arg)
 		r = fexecve(sh, argv, environ);
 		break;
 	case BY_EXECVEAT:
-		r = execveat(AT_FDCWD, "/bin/sh", argv, environ, 0);
+		r = execveat(AT_FDCWD, suid_sh, argv, environ, 0);
 		break;
 	case BY_EXECVEAT_EMPTY:
 		r = execveat(sh, "", argv, environ, AT_EMPTY_PATH);
 		break;
 	case BY_SYS_EXECVE:
-		r = syscall(SYS_execve, "/bin/sh", argv, environ);
+		r = syscall(SYS_execve, suid_sh, argv, environ);
 		break;
 	case BY_SYS_EXECVEAT:
-		r = syscall(SYS_execveat, AT_FDCWD, "/bin/sh", argv, environ, 0);
+		r = syscall(SYS_execveat, AT_FDCWD, suid_sh, argv, environ, 0);
 		break;
 	}
 	CHECK_EQ(r, -1);
@@ -299,11 +304,34 @@ static void policy_for_children(bool make)
 	}
 }
 
+/* suid_sh: a setuid copy of /bin/sh, first on PATH (for posix_spawnp). */
+static void make_suid_sh(void)
+{
+	const char *base = getenv("SHIMTEST_DIR");
+	snprintf(suid_dir, sizeof suid_dir, "%s/suid.XXXXXX", base && *base ? base : "/tmp");
+	CHECK(mkdtemp(suid_dir) != NULL);
+	snprintf(suid_sh, sizeof suid_sh, "%s/sh", suid_dir);
+	int in = open("/bin/sh", O_RDONLY | O_CLOEXEC);
+	int out = open(suid_sh, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	CHECK(in >= 0 && out >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		CHECK(shimtest_write_all(out, buf, (size_t)n));
+	close(in);
+	CHECK_EQ(fchmod(out, 04755), 0);
+	CHECK_EQ(close(out), 0);
+	char path[8192];
+	snprintf(path, sizeof path, "%s:%s", suid_dir, getenv("PATH") ? getenv("PATH") : "/bin");
+	CHECK_EQ(setenv("PATH", path, 1), 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
 	policy_for_children(true);
+	make_suid_sh();
 	CHECK_EQ(pipe(echo_report), 0);
 	pid_t echo_pid = shimtest_fork(echo_server, NULL);
 	close(echo_report[1]);
@@ -340,5 +368,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(c, 'C');
 	CHECK_EQ(shimtest_wait(echo_pid), 0);
 	policy_for_children(false);
+	unlink(suid_sh);
+	rmdir(suid_dir);
 	return check_exit("shim/spawn");
 }

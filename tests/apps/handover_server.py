@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""handover_server.py PORT MODE TARGET [PREFIX]: a wrapped server for
+run_handover.sh. Listens on 127.0.0.1:PORT, accepts one connection, reads
+PREFIX bytes (default 1000) and echoes them itself, then hands the
+connection to TARGET (a program that echoes stdin to stdout) on fds 0 and 1:
+  exec   dup2 onto 0 and 1, then execv in this process
+  fork   fork; the child dup2s and execs (CGI style); the parent closes its copy
+  spawn  subprocess.Popen(stdin=, stdout=, close_fds=False): posix_spawn with
+         adddup2 file actions; the parent closes its copy
+Exit 3 when the exec or spawn is refused (the error on stderr)."""
+import os
+import socket
+import subprocess
+import sys
+
+port, mode, target = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+prefix = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+c, _ = ls.accept()
+ls.close()
+got = b""
+while len(got) < prefix:
+    b = c.recv(prefix - len(got))
+    if not b:
+        break
+    got += b
+c.sendall(got)
+
+
+def onto_stdio():
+    os.dup2(c.fileno(), 0)
+    os.dup2(c.fileno(), 1)
+
+
+try:
+    if mode == "exec":
+        onto_stdio()
+        os.execv(target, [target])
+    elif mode == "fork":
+        pid = os.fork()
+        if pid == 0:
+            try:
+                onto_stdio()
+                os.execv(target, [target])
+            except OSError as e:
+                print(f"handover_server: child: {e}", file=sys.stderr)
+                os._exit(3)
+        c.close()
+        _, st = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(st))
+    elif mode == "spawn":
+        p = subprocess.Popen([target], stdin=c, stdout=c, close_fds=False)
+        c.close()
+        sys.exit(p.wait())
+except OSError as e:
+    print(f"handover_server: {mode} {target}: {e}", file=sys.stderr)
+    sys.exit(3)

@@ -1,0 +1,187 @@
+/*
+ * test_handover: who owns a TLS connection after it crossed exec
+ * (shim/handover.h), seen from the process that goes on (a posix_spawn
+ * parent), and an exec that fails:
+ * - execv of a missing program with the TLS socket inherited fails with
+ *   ENOENT and the connection goes on as if nothing happened;
+ * - a spawned sh that writes on the inherited connection gets it (its
+ *   bytes arrive at the peer, sealed by the new image; the variable
+ *   TLSHIM_HANDOVER is gone from its environment), and from then on the
+ *   parent is refused (EPERM) on read and write; sh then execs true,
+ *   which owns it from the start (it never uses it) and ends it with
+ *   close_notify at exit (dash itself leaves with _exit, no clean-up), and
+ *   the parent's close sends no second one (the peer sees one clean end);
+ * - a spawned sh that never touches it leaves it to the parent, whose
+ *   echo still works and whose close ends it cleanly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shimtest.h"
+
+extern char **environ;
+
+static const char policy[] = "[echo-in]\n"
+			     "role = server\n"
+			     "port = @P0@\n"
+			     "cert = @CERTS@/server-p256.crt\n"
+			     "key = @CERTS@/server-p256.key\n"
+			     "[echo-out]\n"
+			     "role = client\n"
+			     "port = @P0@\n"
+			     "ca = @CERTS@/ca.crt\n"
+			     "server_name = localhost\n";
+
+#define N_CONN 2
+
+static int report[2]; /* echo server -> main: what each connection carried */
+
+/* Echo each connection; report its first bytes and how it ended. */
+static void echo_server(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < N_CONN; i++) {
+		int fd = shimtest_accept(0);
+		char seen[64] = "";
+		size_t used = 0;
+		char c = 'A';
+		if (fd >= 0) {
+			char buf[4096];
+			ssize_t r;
+			while ((r = read(fd, buf, sizeof buf)) > 0) {
+				size_t k = (size_t)r < sizeof seen - 1 - used
+						   ? (size_t)r
+						   : sizeof seen - 1 - used;
+				memcpy(seen + used, buf, k);
+				used += k;
+				if (!shimtest_write_all(fd, buf, (size_t)r))
+					break;
+			}
+			c = r == 0 ? 'C' : 'R';
+			close(fd);
+		}
+		char line[80];
+		snprintf(line, sizeof line, "%c%-63s", c, seen);
+		CHECK_EQ(write(report[1], line, 64), 64);
+	}
+}
+
+static bool echo(int fd, const char *msg)
+{
+	size_t n = strlen(msg);
+	char buf[256];
+	if (!shimtest_write_all(fd, msg, n))
+		return false;
+	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
+}
+
+/* The report of the next connection to end. */
+static void next_report(char out[65])
+{
+	struct pollfd p = {.fd = report[0], .events = POLLIN};
+	memset(out, 0, 65);
+	if (poll(&p, 1, 15000) != 1 || read(report[0], out, 64) != 64)
+		strcpy(out, "?");
+}
+
+/* The harness removed the policy once the library had read it; the
+ * programs spawned here load tlshim again and restore the connection
+ * under the same rules. */
+static void policy_for_children(bool make)
+{
+	const char *cfg = getenv("TLSHIM_CONFIG"), *dir = getenv("SHIMTEST_POLICY_DIR");
+	CHECK(cfg && dir);
+	if (!cfg || !dir)
+		return;
+	if (!make) {
+		unlink(cfg);
+		rmdir(dir);
+		return;
+	}
+	mkdir(dir, 0700);
+	FILE *f = fopen(cfg, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fprintf(f,
+			"[global]\nlog = warn\n[echo-in]\nrole = server\nport = %u\n"
+			"cert = %s/server-p256.crt\nkey = %s/server-p256.key\n"
+			"[echo-out]\nrole = client\nport = %u\nca = %s/ca.crt\n"
+			"server_name = localhost\n",
+			shimtest_port(0), shimtest_certs(), shimtest_certs(), shimtest_port(0),
+			shimtest_certs());
+		CHECK_EQ(fclose(f), 0);
+	}
+}
+
+static int spawn_sh(const char *script)
+{
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	pid_t pid = -1;
+	int st = -1;
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
+		return -1;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	shimtest_start(argv, 1, policy);
+	policy_for_children(true);
+	CHECK_EQ(pipe(report), 0);
+	pid_t echo_pid = shimtest_fork(echo_server, NULL);
+	close(report[1]);
+	char rep[65], script[160];
+
+	/* 1. The child takes it. */
+	int err;
+	int tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "before"));
+	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0); /* inherited by what we exec */
+	errno = 0;
+	CHECK_EQ(execl("/nonexistent/tlshim-test", "x", (char *)NULL), -1);
+	CHECK_EQ(errno, ENOENT);
+	CHECK(echo(tls, "-after-failed-exec"));
+	snprintf(script, sizeof script,
+		 "[ -z \"${TLSHIM_HANDOVER+set}\" ] || exit 7; printf '%%s' -from-child >&%d; exec "
+		 "/bin/true",
+		 tls);
+	CHECK_EQ(spawn_sh(script), 0);
+	char buf[64];
+	errno = 0;
+	CHECK_EQ(read(tls, buf, sizeof buf), -1);
+	CHECK_EQ(errno, EPERM);
+	errno = 0;
+	CHECK_EQ(write(tls, "x", 1), -1);
+	CHECK_EQ(errno, EPERM);
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK_EQ(rep[0], 'C'); /* one clean end: the child's close_notify */
+	CHECK(strncmp(rep + 1, "before-after-failed-exec-from-child", 35) == 0);
+
+	/* 2. The child leaves it alone: the parent keeps it. */
+	tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "one"));
+	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0);
+	CHECK_EQ(spawn_sh("exit 0"), 0);
+	CHECK(echo(tls, "-two"));
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK_EQ(rep[0], 'C');
+	CHECK(strncmp(rep + 1, "one-two ", 8) == 0);
+
+	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	policy_for_children(false);
+	return check_exit("shim/handover");
+}
