@@ -430,7 +430,6 @@ static int restore_one(uint8_t kind, uint8_t flags, const char *name, const int 
 		s->tls = c;
 		s->cfg_gen = gen;
 		s->shut_wr = flags & FL_SHUT_WR;
-		s->established_logged = true;
 		__atomic_store_n(&s->ready, true, __ATOMIC_RELEASE);
 	} else if (kind != K_FRESH && kind != K_LOST) {
 		why = "unknown kind";

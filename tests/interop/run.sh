@@ -141,7 +141,9 @@ start_drv_server() { # start_drv_server ARGS...: sets $port
 	drvpid=$!
 	pids+=("$drvpid")
 	for _ in $(seq 200); do
-		port=$(awk '/^PORT/ {print $2}' "$w/port.out")
+		# port.out may not exist yet (the background shell opens it):
+		# under set -e a failing awk would end the case.
+		port=$(awk '/^PORT/ {print $2}' "$w/port.out" 2>/dev/null || true)
 		[ -n "$port" ] && return 0
 		sleep 0.025
 	done
