@@ -379,7 +379,9 @@ static void detail(tls_conn *c, uint8_t type, bool sent, char *out, size_t len)
 				 hs->shape == TLS_SHAPE_RESUMED ? " (valid session ticket)" : "");
 		break;
 	case TLS_HT_SERVER_HELLO:
-		snprintf(out, len, ": suite %s%s", c->suite ? c->suite->name : "?",
+		snprintf(out, len, ": suite %s%s%s%s", c->suite ? c->suite->name : "?",
+			 c->alpn_at ? ", ALPN " : "",
+			 c->alpn_at ? c->cfg->alpn_text + c->alpn_at - 1 : "",
 			 hs->shape == TLS_SHAPE_RESUMED ? ", resuming the session" : "");
 		break;
 	case TLS_HT_CERTIFICATE:
@@ -436,6 +438,8 @@ static int send_message(tls_conn *c, const struct hs_step *s)
 	if (type == TLS_HT_CERTIFICATE && c->cfg->has_chain)
 		for (size_t i = 0; i < c->cfg->chain.n; i++)
 			room += c->cfg->chain.der_len[i] + 3;
+	if (type == TLS_HT_CLIENT_HELLO)
+		room += c->cfg->alpn_len; /* bounded by TLS_MAX_CLIENT_ALPN */
 	TRY(transcript_reserve(c, room));
 	tls_wbuf w;
 	tls_wbuf_init(&w, hs->transcript + hs->tlen, room);
