@@ -13,9 +13,10 @@
  *       };
  *   } ClientHello;
  *
- * The reader is where a server negotiates: suite, group and signature
- * scheme by our preference, EMS, renegotiation_info, SNI, and resumption
- * from a session ticket.
+ * The reader is where a server negotiates: the protocol version (from
+ * supported_versions when present, RFC 8446 §4.2.1), suite, group and
+ * signature scheme by our preference, EMS, renegotiation_info, SNI,
+ * resumption from a session ticket, and the ALPN protocol (RFC 7301).
  */
 #include "handshake.h"
 
