@@ -369,11 +369,18 @@ static void detail(tls_conn *c, uint8_t type, bool sent, char *out, size_t len)
 	out[0] = '\0';
 	switch (type) {
 	case TLS_HT_CLIENT_HELLO:
-		if (sent)
-			snprintf(out, len, ": %zu suites%s%s%s", c->cfg->nsuites,
+		if (sent) {
+			char alpn[128] = "";
+			for (size_t at = 0, o = 0; at < c->cfg->alpn_len && o < sizeof alpn;
+			     at += 1u + c->cfg->alpn[at]) {
+				int w = snprintf(alpn + o, sizeof alpn - o, "%s%s",
+						 at ? "," : ", ALPN ", c->cfg->alpn_text + at);
+				o += w > 0 ? (size_t)w : 0;
+			}
+			snprintf(out, len, ": %zu suites%s%s%s%s", c->cfg->nsuites,
 				 hs->sent_sni ? ", SNI " : "", hs->sent_sni ? c->server_name : "",
-				 c->session ? ", offering a session ticket" : "");
-		else if (c->server_name[0] || hs->shape == TLS_SHAPE_RESUMED)
+				 alpn, c->session ? ", offering a session ticket" : "");
+		} else if (c->server_name[0] || hs->shape == TLS_SHAPE_RESUMED)
 			snprintf(out, len, ":%s%s%s", c->server_name[0] ? " SNI " : "",
 				 c->server_name,
 				 hs->shape == TLS_SHAPE_RESUMED ? " (valid session ticket)" : "");

@@ -102,12 +102,20 @@ static void test_full(void)
 		CHECK(r.ci.alpn != NULL && strcmp(r.ci.alpn, cases[i].agreed) == 0);
 		CHECK(r.si.alpn != NULL && strcmp(r.si.alpn, cases[i].agreed) == 0);
 		CHECK_EQ(r.ci.version, 0x0303);
+		if (cases[i].cli != NULL) {
+			char offer[128];
+			snprintf(offer, sizeof offer, ", ALPN %s\n", cases[i].cli);
+			CHECK(strstr(t.lines, offer) != NULL); /* "send ClientHello ..." */
+		}
 		if (cases[i].agreed[0]) {
 			char want[128];
 			snprintf(want, sizeof want, ", ALPN %s", cases[i].agreed);
 			CHECK(strstr(t.lines, want) != NULL);
 		} else {
-			CHECK(strstr(t.lines, "ALPN") == NULL);
+			const char *sh = strstr(t.lines, "recv ServerHello");
+			const char *eol = sh ? strchr(sh, '\n') : NULL;
+			const char *alpn = sh ? strstr(sh, "ALPN") : NULL;
+			CHECK(sh != NULL && eol != NULL && (alpn == NULL || alpn > eol));
 		}
 		tls_config_unref(s);
 		tls_config_unref(c);
