@@ -153,6 +153,30 @@ static void readable(struct ctx *c, struct sec *s, enum tlsp_key k, const char *
 		err(c, s->v[k].line, "cannot read %s: %s", file, strerror(e));
 }
 
+/* versions(c, s, r): min_version and max_version ("1.2" | "1.3"; default
+ * 1.2 to 1.3, INTERFACE.md), min not above max. Whether this build speaks
+ * them is the engine's business (shim/rules.c asks it). */
+static void versions(struct ctx *c, struct sec *s, tlsp_rule *r)
+{
+	static const char *const names[] = {"1.2", "1.3", NULL};
+	int i;
+
+	r->min_version = TLSP_TLS_1_2;
+	r->max_version = TLSP_TLS_1_3;
+	if (good(s, TLSP_K_MIN_VERSION) &&
+	    (i = keyword(c, s, TLSP_K_MIN_VERSION, names, "1.2 or 1.3")) >= 0)
+		r->min_version = (enum tlsp_version)i;
+	if (good(s, TLSP_K_MAX_VERSION) &&
+	    (i = keyword(c, s, TLSP_K_MAX_VERSION, names, "1.2 or 1.3")) >= 0)
+		r->max_version = (enum tlsp_version)i;
+	if (good(s, TLSP_K_MIN_VERSION) && good(s, TLSP_K_MAX_VERSION) &&
+	    r->min_version > r->max_version)
+		err(c, s->v[TLSP_K_MIN_VERSION].line,
+		    "min_version = %s is above max_version = %s (line %u)",
+		    s->v[TLSP_K_MIN_VERSION].value, s->v[TLSP_K_MAX_VERSION].value,
+		    s->v[TLSP_K_MAX_VERSION].line);
+}
+
 /* values(c, s, r): every rule value on its own. Returns the role, or -1
  * when it is missing or bad. */
 static int values(struct ctx *c, struct sec *s, tlsp_rule *r)
@@ -222,6 +246,11 @@ static int values(struct ctx *c, struct sec *s, tlsp_rule *r)
 		}
 	}
 	if (good(s, TLSP_K_CIPHERS) && (r->ciphers = strdup(s->v[TLSP_K_CIPHERS].value)) == NULL)
+		c->oom = true;
+	versions(c, s, r);
+	/* The names are the engine's to judge (RFC 7301 lengths, duplicates):
+	 * it reports them with this line, as it does for ciphers. */
+	if (good(s, TLSP_K_ALPN) && (r->alpn = strdup(s->v[TLSP_K_ALPN].value)) == NULL)
 		c->oom = true;
 	if (good(s, TLSP_K_GROUPS) && (r->groups = strdup(s->v[TLSP_K_GROUPS].value)) == NULL)
 		c->oom = true;

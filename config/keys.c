@@ -29,6 +29,9 @@ static const struct {
 	[TLSP_K_CIPHERS] = {"ciphers", TLSP_SCOPE_RULE},
 	[TLSP_K_GROUPS] = {"groups", TLSP_SCOPE_RULE},
 	[TLSP_K_LEGACY_PEERS] = {"legacy_peers", TLSP_SCOPE_RULE},
+	[TLSP_K_MIN_VERSION] = {"min_version", TLSP_SCOPE_RULE},
+	[TLSP_K_MAX_VERSION] = {"max_version", TLSP_SCOPE_RULE},
+	[TLSP_K_ALPN] = {"alpn", TLSP_SCOPE_RULE},
 };
 
 const char *tlsp_key_name(enum tlsp_key k)

@@ -153,6 +153,7 @@ void tlsp_free(tlsp_policy *p)
 		free(r->pin);
 		free(r->ciphers);
 		free(r->groups);
+		free(r->alpn);
 	}
 	free(p->rules);
 	free(p->path);

@@ -69,6 +69,9 @@ enum tlsp_key {
 	TLSP_K_CIPHERS,
 	TLSP_K_GROUPS,
 	TLSP_K_LEGACY_PEERS,
+	TLSP_K_MIN_VERSION,
+	TLSP_K_MAX_VERSION,
+	TLSP_K_ALPN,
 	TLSP_K_COUNT
 };
 
@@ -80,6 +83,9 @@ enum tlsp_verify {
 	TLSP_VERIFY_OPTIONAL, /* server only */
 	TLSP_VERIFY_REQUIRE,  /* client default */
 };
+
+/* Protocol versions a rule may allow (min_version, max_version). */
+enum tlsp_version { TLSP_TLS_1_2, TLSP_TLS_1_3 };
 
 enum tlsp_log_level { TLSP_LOG_ERROR, TLSP_LOG_WARN, TLSP_LOG_INFO, TLSP_LOG_DEBUG };
 
@@ -121,11 +127,15 @@ typedef struct tlsp_rule {
 	char *pin;            /* client: normalized "sha256//B64,sha256//B64" or NULL */
 	size_t npins;         /* decoded pins (SPKI SHA-256), in file order */
 	uint8_t pins[TLSP_MAX_PINS][32];
-	char *ciphers;              /* engine syntax, NULL = engine default */
-	char *groups;               /* engine syntax, NULL = engine default */
-	bool legacy_peers;          /* legacy_peers = yes: accept peers without EMS
-				       (RFC 7627) or renegotiation_info (RFC 5746) */
-	unsigned handshake_timeout; /* seconds; the rule's, else [global]'s */
+	char *ciphers;                 /* engine syntax, NULL = engine default */
+	char *groups;                  /* engine syntax, NULL = engine default */
+	bool legacy_peers;             /* legacy_peers = yes: accept peers without EMS
+					  (RFC 7627) or renegotiation_info (RFC 5746) */
+	enum tlsp_version min_version; /* default 1.2 */
+	enum tlsp_version max_version; /* default 1.3; never below min_version */
+	char *alpn;                    /* as written ("h2, http/1.1"), NULL = no ALPN;
+					  the engine checks the names */
+	unsigned handshake_timeout;    /* seconds; the rule's, else [global]'s */
 	/* key_line[k]: the line of key k in this rule, 0 when absent (a
 	 * default). key_line[TLSP_K_HANDSHAKE_TIMEOUT] is 0 when the value came
 	 * from [global]; tlsp_policy.key_line has that one. */
@@ -213,18 +223,29 @@ const tlsp_rule *tlsp_match_server(const tlsp_policy *policy, uint16_t local_por
  *
  *   global: log=L log_file=F keylog=K handshake_timeout=N
  *   NAME: role=server port=P cert=C key=K ca=A verify_peer=V plaintext=X
- *         session_tickets=T ciphers=S groups=G legacy_peers=L handshake_timeout=N
+ *         session_tickets=T ciphers=S groups=G min_version=V max_version=V
+ *         alpn=A legacy_peers=L handshake_timeout=N
  *   NAME: role=client port=P hosts=H cert=C key=K ca=A verify_peer=V
- *         server_name=N pin=P ciphers=S groups=G legacy_peers=L handshake_timeout=N
+ *         server_name=N pin=P ciphers=S groups=G min_version=V max_version=V
+ *         alpn=A legacy_peers=L handshake_timeout=N
  *
  * (each rule on ONE line; wrapped here). Keys always appear, in exactly
- * this order. Absent values print as "-"; ciphers/groups unset print as
- * "default"; hosts unset prints "any"; ports and hosts print comma-separated
+ * this order. Absent values print as "-" (alpn too); ciphers/groups unset
+ * print as "default"; versions as "1.2" or "1.3"; alpn as its names joined
+ * by "," without spaces; hosts unset prints "any"; ports and hosts print comma-separated
  * without spaces (ranges "N-M", a single-address host without "/len",
  * addresses in inet_ntop form); ca prints "system" or the absolute path;
  * log_file prints "stderr", "syslog" or the absolute path; paths and other
  * strings print as stored. A NULL ${policy} prints nothing. */
 void tlsp_print(FILE *fp, const tlsp_policy *policy);
+
+/* tlsp_print_noted(fp, policy, note, arg): as tlsp_print, with
+ * ${note}(rule, ${arg}, buf, len) asked for text to end each rule's line
+ * with (" key=value ..." with a leading space, or ""), for facts config/
+ * cannot know (what the TLS engine makes of the rule). ${note} may be
+ * NULL. */
+typedef void (*tlsp_note_fn)(const tlsp_rule *rule, void *arg, char *buf, size_t len);
+void tlsp_print_noted(FILE *fp, const tlsp_policy *policy, tlsp_note_fn note, void *arg);
 
 /* tlsp_key_name(k): the INI spelling of key ${k} ("handshake_timeout"). */
 const char *tlsp_key_name(enum tlsp_key k);

@@ -41,8 +41,23 @@ static void print_hosts(FILE *fp, const tlsp_rule *r)
 	}
 }
 
-static void print_rule(FILE *fp, const tlsp_rule *r)
+/* print_alpn(fp, r): the names joined by "," without the spaces the file
+ * may have around them (the engine refuses the other oddities). */
+static void print_alpn(FILE *fp, const tlsp_rule *r)
 {
+	if (r->alpn == NULL) {
+		fputc('-', fp);
+		return;
+	}
+	for (const char *p = r->alpn; *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t')
+			fputc(*p, fp);
+}
+
+static void print_rule(FILE *fp, const tlsp_rule *r, tlsp_note_fn note, void *arg)
+{
+	static const char *const version[] = {"1.2", "1.3"};
+	char extra[256] = "";
 	static const char *const verify[] = {"none", "optional", "require"};
 	bool server = r->role == TLSP_ROLE_SERVER;
 
@@ -59,13 +74,23 @@ static void print_rule(FILE *fp, const tlsp_rule *r)
 			r->plaintext_allow ? "allow" : "reject", r->session_tickets ? "yes" : "no");
 	else
 		fprintf(fp, " server_name=%s pin=%s", or_dash(r->server_name), or_dash(r->pin));
-	fprintf(fp, " ciphers=%s groups=%s legacy_peers=%s handshake_timeout=%u\n",
+	fprintf(fp, " ciphers=%s groups=%s min_version=%s max_version=%s alpn=",
 		r->ciphers != NULL ? r->ciphers : "default",
-		r->groups != NULL ? r->groups : "default", r->legacy_peers ? "yes" : "no",
-		r->handshake_timeout);
+		r->groups != NULL ? r->groups : "default", version[r->min_version],
+		version[r->max_version]);
+	print_alpn(fp, r);
+	if (note != NULL)
+		note(r, arg, extra, sizeof extra);
+	fprintf(fp, " legacy_peers=%s handshake_timeout=%u%s\n", r->legacy_peers ? "yes" : "no",
+		r->handshake_timeout, extra);
 }
 
 void tlsp_print(FILE *fp, const tlsp_policy *p)
+{
+	tlsp_print_noted(fp, p, NULL, NULL);
+}
+
+void tlsp_print_noted(FILE *fp, const tlsp_policy *p, tlsp_note_fn note, void *arg)
 {
 	static const char *const levels[] = {"error", "warn", "info", "debug"};
 
@@ -79,5 +104,5 @@ void tlsp_print(FILE *fp, const tlsp_policy *p)
 	fprintf(fp, "global: log=%s log_file=%s keylog=%s handshake_timeout=%u\n",
 		levels[p->log_level], log_file, or_dash(p->keylog), p->handshake_timeout);
 	for (size_t i = 0; i < p->nrules; i++)
-		print_rule(fp, &p->rules[i]);
+		print_rule(fp, &p->rules[i], note, arg);
 }

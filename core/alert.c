@@ -54,6 +54,8 @@ const char *tls_alert_name(uint8_t alert)
 		return "unsupported_extension";
 	case TLS_ALERT_CERTIFICATE_REQUIRED:
 		return "certificate_required";
+	case TLS_ALERT_NO_APPLICATION_PROTOCOL:
+		return "no_application_protocol";
 	default:
 		return "unknown";
 	}

@@ -226,6 +226,7 @@ int tls_conn_info(const tls_conn *c, tls_info *info)
 		.peer_verified = c->peer_verified,
 		.peer_subject = c->peer_subject,
 		.server_name = c->server_name,
+		.alpn = c->alpn_at != 0 ? c->cfg->alpn_text + c->alpn_at - 1 : "",
 	};
 	return 0;
 }

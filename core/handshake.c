@@ -369,17 +369,26 @@ static void detail(tls_conn *c, uint8_t type, bool sent, char *out, size_t len)
 	out[0] = '\0';
 	switch (type) {
 	case TLS_HT_CLIENT_HELLO:
-		if (sent)
-			snprintf(out, len, ": %zu suites%s%s%s", c->cfg->nsuites,
+		if (sent) {
+			char alpn[128] = "";
+			for (size_t at = 0, o = 0; at < c->cfg->alpn_len && o < sizeof alpn;
+			     at += 1u + c->cfg->alpn[at]) {
+				int w = snprintf(alpn + o, sizeof alpn - o, "%s%s",
+						 at ? "," : ", ALPN ", c->cfg->alpn_text + at);
+				o += w > 0 ? (size_t)w : 0;
+			}
+			snprintf(out, len, ": %zu suites%s%s%s%s", c->cfg->nsuites,
 				 hs->sent_sni ? ", SNI " : "", hs->sent_sni ? c->server_name : "",
-				 c->session ? ", offering a session ticket" : "");
-		else if (c->server_name[0] || hs->shape == TLS_SHAPE_RESUMED)
+				 alpn, c->session ? ", offering a session ticket" : "");
+		} else if (c->server_name[0] || hs->shape == TLS_SHAPE_RESUMED)
 			snprintf(out, len, ":%s%s%s", c->server_name[0] ? " SNI " : "",
 				 c->server_name,
 				 hs->shape == TLS_SHAPE_RESUMED ? " (valid session ticket)" : "");
 		break;
 	case TLS_HT_SERVER_HELLO:
-		snprintf(out, len, ": suite %s%s", c->suite ? c->suite->name : "?",
+		snprintf(out, len, ": suite %s%s%s%s", c->suite ? c->suite->name : "?",
+			 c->alpn_at ? ", ALPN " : "",
+			 c->alpn_at ? c->cfg->alpn_text + c->alpn_at - 1 : "",
 			 hs->shape == TLS_SHAPE_RESUMED ? ", resuming the session" : "");
 		break;
 	case TLS_HT_CERTIFICATE:
@@ -436,6 +445,8 @@ static int send_message(tls_conn *c, const struct hs_step *s)
 	if (type == TLS_HT_CERTIFICATE && c->cfg->has_chain)
 		for (size_t i = 0; i < c->cfg->chain.n; i++)
 			room += c->cfg->chain.der_len[i] + 3;
+	if (type == TLS_HT_CLIENT_HELLO)
+		room += c->cfg->alpn_len; /* bounded by TLS_MAX_CLIENT_ALPN */
 	TRY(transcript_reserve(c, room));
 	tls_wbuf w;
 	tls_wbuf_init(&w, hs->transcript + hs->tlen, room);

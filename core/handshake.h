@@ -74,16 +74,17 @@ int tls_hs_peer_certificate(tls_conn *c, STACK_OF(X509) * chain);
 /* ---- message handlers ------------------------------------------------- */
 
 /* hs_client_hello.c: ClientHello (RFC 5246 §7.4.1.2) with every extension
- * we send or understand. The reader (server) negotiates version, suite,
- * group, signature scheme, EMS, renegotiation_info, SNI and the session
- * ticket; a valid ticket switches the shape to RESUMED. */
+ * we send or understand. The reader (server) negotiates version (RFC 8446
+ * §4.2.1 supported_versions), suite, group, signature scheme, EMS,
+ * renegotiation_info, SNI, the session ticket and ALPN (RFC 7301); a valid
+ * ticket switches the shape to RESUMED. */
 int tls_hs_client_hello_write(tls_conn *c, tls_wbuf *w);
 int tls_hs_client_hello_read(tls_conn *c, tls_cur *body);
 
 /* hs_server_hello.c: ServerHello (RFC 5246 §7.4.1.3). The reader (client)
- * checks the choices against what it offered and detects resumption (echoed
- * session id, RFC 5077 §3.4), switching the shape to RESUMED. The writer
- * (server) makes hs->server_random. */
+ * checks the choices against what it offered (the ALPN answer included)
+ * and detects resumption (echoed session id, RFC 5077 §3.4), switching the
+ * shape to RESUMED. The writer (server) makes hs->server_random. */
 int tls_hs_server_hello_write(tls_conn *c, tls_wbuf *w);
 int tls_hs_server_hello_read(tls_conn *c, tls_cur *body);
 

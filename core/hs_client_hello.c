@@ -13,9 +13,10 @@
  *       };
  *   } ClientHello;
  *
- * The reader is where a server negotiates: suite, group and signature
- * scheme by our preference, EMS, renegotiation_info, SNI, and resumption
- * from a session ticket.
+ * The reader is where a server negotiates: the protocol version (from
+ * supported_versions when present, RFC 8446 §4.2.1), suite, group and
+ * signature scheme by our preference, EMS, renegotiation_info, SNI,
+ * resumption from a session ticket, and the ALPN protocol (RFC 7301).
  */
 #include "handshake.h"
 
@@ -154,6 +155,17 @@ int tls_hs_client_hello_write(tls_conn *c, tls_wbuf *w)
 			tls_wbuf_bytes(w, hs->resume->ticket, hs->resume->ticket_len);
 		tls_wbuf_close(w, m, 2);
 	}
+	/* RFC 7301 §3.1: ours in preference order, on every hello, resumed
+	 * or not (ALPN is a property of the connection, not the session). */
+	if (cfg->alpn_len > 0) {
+		m = ext_open(w, TLS_EXT_ALPN);
+		list = tls_wbuf_open(w, 2);
+		tls_wbuf_bytes(w, cfg->alpn, cfg->alpn_len);
+		tls_wbuf_close(w, list, 2);
+		tls_wbuf_close(w, m, 2);
+	}
+	/* No supported_versions (RFC 8446 §4.2.1): offering 1.2 alone is
+	 * what legacy_version says already, and we speak nothing else yet. */
 	tls_wbuf_close(w, exts, 2);
 
 	if (!tls_wbuf_ok(w))
@@ -172,6 +184,10 @@ typedef struct offer {
 	bool has_groups;
 	const uint8_t *ticket;
 	size_t ticket_len;
+	tls_cur alpn; /* ProtocolNameList, validated (RFC 7301 §3.1) */
+	bool has_alpn;
+	tls_cur versions; /* supported_versions (RFC 8446 §4.2.1), validated */
+	bool has_versions;
 } offer;
 
 /* in_list(list, id): whether the u16 list under ${list} holds ${id}
@@ -215,6 +231,10 @@ static const char *ext_name(uint16_t type)
 		return "session_ticket";
 	case TLS_EXT_RENEGOTIATION_INFO:
 		return "renegotiation_info";
+	case TLS_EXT_ALPN:
+		return "application_layer_protocol_negotiation";
+	case TLS_EXT_SUPPORTED_VERSIONS:
+		return "supported_versions";
 	default:
 		return "unknown";
 	}
@@ -247,6 +267,41 @@ static int read_sni(tls_conn *c, tls_cur *data)
 		have = true;
 	}
 	return 0;
+}
+
+/* read_alpn(data, out): RFC 7301 §3.1 ProtocolNameList <2..2^16-1> of
+ * ProtocolName <1..2^8-1> ("empty strings MUST NOT be included"); false,
+ * with ${data} marked bad, when malformed. */
+static bool read_alpn(tls_cur *data, tls_cur *out)
+{
+	*out = tls_cur_block(data, 2);
+	tls_cur list = *out;
+	if (out->bad || tls_cur_remaining(&list) < 2) {
+		data->bad = true;
+		return false;
+	}
+	while (tls_cur_remaining(&list) > 0) {
+		tls_cur name = tls_cur_block(&list, 1);
+		if (list.bad || tls_cur_remaining(&name) == 0) {
+			data->bad = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* read_versions(data, out): RFC 8446 §4.2.1 ClientHello form,
+ * ProtocolVersion versions<2..254>; false, ${data} marked bad, when
+ * malformed. */
+static bool read_versions(tls_cur *data, tls_cur *out)
+{
+	*out = tls_cur_block(data, 1);
+	size_t n = tls_cur_remaining(out);
+	if (out->bad || n < 2 || n % 2 != 0) {
+		data->bad = true;
+		return false;
+	}
+	return true;
 }
 
 /* read_ext(c, type, data, o): one ClientHello extension. Unknown types
@@ -304,6 +359,12 @@ static int read_ext(tls_conn *c, uint16_t type, tls_cur *data, offer *o)
 		hs->peer_ticket_ext = true;
 		o->ticket_len = tls_cur_remaining(data);
 		o->ticket = tls_cur_bytes(data, o->ticket_len);
+		break;
+	case TLS_EXT_ALPN:
+		o->has_alpn = read_alpn(data, &o->alpn);
+		break;
+	case TLS_EXT_SUPPORTED_VERSIONS:
+		o->has_versions = read_versions(data, &o->versions);
 		break;
 	default:
 		tls_cur_bytes(data, tls_cur_remaining(data));
@@ -495,16 +556,114 @@ static bool resume(tls_conn *c, const offer *o)
 	return true;
 }
 
-static const char *version_name(uint16_t v)
+/* is_grease(v): an RFC 8701 GREASE value (0x?a?a with equal bytes), which
+ * peers put in lists to keep them extensible; never a real choice. */
+static bool is_grease(uint16_t v)
 {
-	switch (v) {
-	case TLS_VERSION_1_0:
-		return "TLS 1.0";
-	case TLS_VERSION_1_0 + 1:
-		return "TLS 1.1";
-	default:
-		return "SSL 3.0 or an unknown version";
+	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+/* negotiate_version(c, o): RFC 8446 §4.2.1: with supported_versions the
+ * client's list alone counts ("servers MUST NOT use the
+ * ClientHello.legacy_version value for version negotiation"); without it,
+ * legacy_version is the highest version the client speaks (RFC 5246
+ * §E.1). The result is the highest version both allow; no common version
+ * is protocol_version (RFC 8446 §4.2.1, RFC 5246 §E.1), never
+ * handshake_failure. While this engine speaks only TLS 1.2 it never sets
+ * the RFC 8446 §4.1.3 downgrade sentinel: that is for TLS 1.3 servers. */
+static int negotiate_version(tls_conn *c, const offer *o)
+{
+	const tls_config *cfg = c->cfg;
+	uint16_t lo, hi, best = 0;
+	char theirs[96] = "";
+	size_t shown = 0;
+
+	if (tls_versions_effective(cfg->min_version, cfg->max_version, &lo, &hi) < 0)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"no protocol version configured that this build speaks");
+	if (!o->has_versions) {
+		uint16_t v = c->hs->client_version;
+		if (v >= lo)
+			return 0; /* TLS 1.2: the only version in [lo, hi] today */
+		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+				"client offers at most %s (%s0x%04x); %s is required",
+				tls_version_name(v),
+				strcmp(tls_version_name(v), "unknown") ? "" : "version ", v,
+				tls_version_name(lo));
 	}
+	for (tls_cur l = o->versions; tls_cur_remaining(&l) >= 2;) {
+		uint16_t v = tls_cur_u16(&l);
+		if (is_grease(v))
+			continue;
+		if (v >= lo && v <= hi && v > best)
+			best = v;
+		if (shown++ < 4)
+			addf(theirs, sizeof theirs, "%s%s", shown > 1 ? ", " : "",
+			     tls_version_name(v));
+	}
+	if (best == TLS_VERSION_1_2)
+		return 0;
+	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+			"no protocol version in common: client offers %s (supported_versions); "
+			"we speak %s%s",
+			shown > 0 ? theirs : "no known version", tls_version_name(lo),
+			tls_version_supported(TLS_VERSION_1_3)
+				? ""
+				: " (TLS 1.3 is not available in this build yet)");
+}
+
+/* alpn_text(list, buf, size): the client's ALPN names for a message,
+ * comma-separated; bytes outside printable ASCII become '?' (they are the
+ * peer's and go to logs). */
+static void alpn_text(tls_cur list, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while (tls_cur_remaining(&list) > 0 && strnlen(buf, size) + 1 < size) {
+		tls_cur name = tls_cur_block(&list, 1);
+		size_t k = tls_cur_remaining(&name);
+		const uint8_t *p = tls_cur_bytes(&name, k);
+		char one[40];
+		size_t m = k < sizeof one - 4 ? k : sizeof one - 4;
+		for (size_t i = 0; i < m; i++)
+			one[i] = p[i] > 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+		memcpy(one + m, k > m ? "..." : "", k > m ? 4 : 1);
+		addf(buf, size, "%s%s", n++ ? ", " : "", one);
+	}
+}
+
+/* select_alpn(c, o): RFC 7301 §3.2: the first of OUR protocols (in our
+ * order) that the client offered. A client that offered none is served
+ * without ALPN, and so is every client when we have no list; a client
+ * whose list shares nothing with ours gets no_application_protocol. The
+ * complexity is ours x theirs names, ours being the policy's. */
+static int select_alpn(tls_conn *c, const offer *o)
+{
+	const tls_config *cfg = c->cfg;
+	char theirs[160], ours[160] = "";
+
+	c->alpn_at = 0;
+	if (cfg->alpn_len == 0 || !o->has_alpn)
+		return 0;
+	for (size_t at = 0; at < cfg->alpn_len; at += 1 + cfg->alpn[at]) {
+		size_t n = cfg->alpn[at];
+		for (tls_cur l = o->alpn; tls_cur_remaining(&l) > 0;) {
+			tls_cur name = tls_cur_block(&l, 1);
+			size_t k = tls_cur_remaining(&name);
+			const uint8_t *p = tls_cur_bytes(&name, k);
+			if (k == n && memcmp(p, cfg->alpn + at + 1, n) == 0) {
+				c->alpn_at = (uint16_t)(at + 1);
+				return 0;
+			}
+		}
+		addf(ours, sizeof ours, "%s%s", at ? ", " : "", cfg->alpn_text + at);
+	}
+	alpn_text(o->alpn, theirs, sizeof theirs);
+	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_NO_APPLICATION_PROTOCOL,
+			"no application protocol in common (ALPN, RFC 7301 §3.2): client offered "
+			"%s; we accept %s",
+			theirs, ours);
 }
 
 int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)
@@ -513,13 +672,11 @@ int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)
 	tls_hs *hs = c->hs;
 	offer o = {.has_groups = false};
 
+	/* legacy_version: kept for the RSA premaster check (RFC 5246
+	 * §7.4.7.1); the version is negotiated once the extensions are read. */
 	hs->client_version = tls_cur_u16(body);
 	tls_cur_copy(body, hs->client_random, TLS_RANDOM_LEN);
 	ENSURE(!body->bad, c, TLS_ALERT_DECODE_ERROR, "truncated ClientHello");
-	if (hs->client_version < TLS_VERSION_1_2)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
-				"client offers at most %s; TLS 1.2 is required",
-				version_name(hs->client_version));
 
 	tls_cur sid = tls_cur_block(body, 1);
 	size_t sid_len = tls_cur_remaining(&sid);
@@ -553,15 +710,19 @@ int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)
 	ENSURE(tls_cur_done(body), c, TLS_ALERT_DECODE_ERROR,
 	       "ClientHello has trailing bytes after its extensions");
 
+	TRY(negotiate_version(c, &o));
 	TRY(tls_hs_require_modern(c));
 
 	/* A legacy client (legacy_peers = yes) is never resumed nor ticketed
-	 * (RFC 7627 §5.3, §5.4). */
+	 * (RFC 7627 §5.3, §5.4). ALPN is chosen afresh on every hello,
+	 * resumed or not (RFC 7301 §3.1: "only the values in the new
+	 * handshake messages are considered"). */
 	bool legacy = tls_hs_legacy(hs);
 	if (!legacy && resume(c, &o))
-		return 0; /* ServerHello echoes the client's session id */
+		return select_alpn(c, &o); /* ServerHello echoes the client's session id */
 
 	TRY(choose(c, &o));
+	TRY(select_alpn(c, &o));
 	hs->shape = TLS_SHAPE_FULL;
 	hs->session_id_len = 0; /* full handshakes get no session id: tickets only */
 	hs->send_ticket =

@@ -68,6 +68,17 @@ int tls_hs_server_hello_write(tls_conn *c, tls_wbuf *w)
 		tls_wbuf_u8(w, 1);
 		tls_wbuf_u8(w, 0);
 	}
+	if (c->alpn_at != 0) {
+		/* RFC 7301 §3.1: the same ProtocolNameList, with exactly one
+		 * name: the one select_alpn (hs_client_hello.c) chose. */
+		const uint8_t *entry = c->cfg->alpn + c->alpn_at - 1;
+		tls_wbuf_u16(w, TLS_EXT_ALPN);
+		size_t ext = tls_wbuf_open(w, 2);
+		size_t list = tls_wbuf_open(w, 2);
+		tls_wbuf_bytes(w, entry, 1u + entry[0]);
+		tls_wbuf_close(w, list, 2);
+		tls_wbuf_close(w, ext, 2);
+	}
 	tls_wbuf_close(w, exts, 2);
 
 	if (!tls_wbuf_ok(w))
@@ -93,6 +104,7 @@ static unsigned ext_bit(uint16_t type, const char **name)
 		{TLS_EXT_EXTENDED_MASTER_SECRET, "extended_master_secret"},
 		{TLS_EXT_SESSION_TICKET, "session_ticket"},
 		{TLS_EXT_RENEGOTIATION_INFO, "renegotiation_info"},
+		{TLS_EXT_ALPN, "application_layer_protocol_negotiation"},
 	};
 
 	for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -102,6 +114,32 @@ static unsigned ext_bit(uint16_t type, const char **name)
 		}
 	*name = "unknown";
 	return 0;
+}
+
+/* read_alpn(c, data): RFC 7301 §3.1: the server answers with a
+ * ProtocolNameList of exactly one name, and it must be one we offered
+ * (§3.2). As OpenSSL does, a list that is not exactly one non-empty name
+ * is decode_error, a name we did not offer illegal_parameter. Offered or
+ * not is settled by the caller's table (unsupported_extension). */
+static int read_alpn(tls_conn *c, tls_cur *data)
+{
+	const tls_config *cfg = c->cfg;
+	tls_cur list = tls_cur_block(data, 2);
+	tls_cur name = tls_cur_block(&list, 1);
+	size_t n = tls_cur_remaining(&name);
+	const uint8_t *p = tls_cur_bytes(&name, n);
+
+	ENSURE(cfg->alpn_len > 0, c, TLS_ALERT_UNSUPPORTED_EXTENSION,
+	       "server sent application_layer_protocol_negotiation, which we did not offer");
+	ENSURE(!list.bad && p != NULL && n > 0 && tls_cur_done(&list), c, TLS_ALERT_DECODE_ERROR,
+	       "server's ALPN answer is not exactly one protocol name (RFC 7301 §3.1)");
+	for (size_t at = 0; at < cfg->alpn_len; at += 1 + cfg->alpn[at])
+		if (cfg->alpn[at] == n && memcmp(cfg->alpn + at + 1, p, n) == 0) {
+			c->alpn_at = (uint16_t)(at + 1);
+			return 0;
+		}
+	return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER,
+			"server chose an ALPN protocol we did not offer (RFC 7301 §3.2)");
 }
 
 /* read_ext(c, type, data, seen): one ServerHello extension. Each must
@@ -154,6 +192,9 @@ static int read_ext(tls_conn *c, uint16_t type, tls_cur *data, unsigned *seen)
 		ENSURE(cfg->tickets, c, TLS_ALERT_UNSUPPORTED_EXTENSION,
 		       "server sent session_ticket, which we did not offer");
 		hs->send_ticket = true; /* RFC 5077 §3.2: empty; checked below */
+		break;
+	case TLS_EXT_ALPN:
+		TRY(read_alpn(c, data));
 		break;
 	case TLS_EXT_RENEGOTIATION_INFO:
 		list = tls_cur_block(data, 1);

@@ -25,6 +25,11 @@
 #define TLS_MAX_GROUPS       8
 #define TLS_MAX_PINS         16
 #define TLS_MAX_PEER_SIGALGS 64
+/* A client's ALPN list must leave room in its ClientHello, whose
+ * extensions are at most 2^16-1 bytes (RFC 5246 §7.4.1.2): ours other than
+ * ALPN and a session ticket take under 400 bytes, and our tickets under
+ * 1 KiB; a client may name at most this many bytes of protocols. */
+#define TLS_MAX_CLIENT_ALPN (65535u - 2048u)
 
 /* Input holds two full records, so one receive can take in a record while
  * the application still reads the previous one. */
@@ -46,8 +51,20 @@ struct tls_config {
 	uint8_t ca_id[32]; /* hash of the CA bundle's text, or of "system" (zero: none) */
 	uint8_t pins[TLS_MAX_PINS][32];
 	size_t npins;
-	uint16_t suites[TLS_MAX_SUITES]; /* preference order */
+	uint16_t suites[TLS_MAX_SUITES]; /* TLS 1.2 suites, preference order; 0 when
+					    `ciphers` named only TLS 1.3 ones */
 	size_t nsuites;
+	uint16_t suites13[TLS_MAX_SUITES]; /* TLS 1.3 suites (not spoken yet) */
+	size_t nsuites13;
+	bool ciphers13_named;              /* `ciphers` named TLS 1.3 suites (else the defaults) */
+	uint16_t min_version, max_version; /* policy range (tls_config_set_versions) */
+	/* ALPN (RFC 7301 §3.1): alpn is the ProtocolNameList body (each name
+	 * with its 1-byte length, no outer length), alpn_len bytes; alpn_text
+	 * the same names NUL-terminated, so the name whose length byte sits at
+	 * alpn[o] is the string at alpn_text + o. NULL/0: no ALPN. */
+	uint8_t *alpn;
+	char *alpn_text;
+	size_t alpn_len;
 	uint16_t groups[TLS_MAX_GROUPS]; /* preference order */
 	size_t ngroups;
 	bool tickets;
@@ -185,6 +202,9 @@ struct tls_conn {
 	uint16_t peer_sigscheme;
 	bool resumed;
 	bool ems, secure_reneg; /* what the peer supported (legacy_peers) */
+	/* The agreed ALPN protocol (RFC 7301): 1 + the offset of its entry in
+	 * cfg->alpn (always one of ours, in both roles); 0: none. */
+	uint16_t alpn_at;
 	bool peer_cert, peer_verified;
 	char peer_subject[256];
 	char server_name[256]; /* client: expected name and SNI; server: SNI received */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "consts.h"
+#include "tls.h"
 
 /* Default preference: forward-secret suites only, AES-128-GCM first (the
  * fastest with AES-NI), ECDSA before RSA for each AEAD. RSA key transport
@@ -33,6 +34,15 @@ static const tls_suite suites[] = {
 	 TLS_AEAD_AES128GCM, TLS_HASH_SHA256, false},
 	{TLS_RSA_WITH_AES_256_GCM_SHA384, "AES256-GCM-SHA384", TLS_KX_RSA, TLS_AUTH_RSA,
 	 TLS_AEAD_AES256GCM, TLS_HASH_SHA384, false},
+};
+
+/* RFC 8446 §B.4, in OpenSSL's default order (AES-256 first there; the
+ * engine has no TLS 1.3 yet, so nothing depends on this order today). */
+static const tls13_suite suites13[] = {
+	{TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", TLS_AEAD_AES256GCM, TLS_HASH_SHA384},
+	{TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", TLS_AEAD_CHACHA20,
+	 TLS_HASH_SHA256},
+	{TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", TLS_AEAD_AES128GCM, TLS_HASH_SHA256},
 };
 
 /* Default preference: x25519 first (fastest, no point validation pitfalls). */
@@ -103,6 +113,56 @@ const tls_suite *tls_suite_by_name(const char *name)
 		if (strcasecmp(suites[i].name, name) == 0)
 			return &suites[i];
 	return NULL;
+}
+
+const tls13_suite *tls13_suite_by_id(uint16_t id)
+{
+	for (size_t i = 0; i < NELEM(suites13); i++)
+		if (suites13[i].id == id)
+			return &suites13[i];
+	return NULL;
+}
+
+const tls13_suite *tls13_suite_by_name(const char *name)
+{
+	for (size_t i = 0; i < NELEM(suites13); i++)
+		if (strcasecmp(suites13[i].name, name) == 0)
+			return &suites13[i];
+	return NULL;
+}
+
+size_t tls13_suites_default(uint16_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NELEM(suites13) && n < max; i++)
+		out[n++] = suites13[i].id;
+	return n;
+}
+
+const char *tls_version_name(uint16_t v)
+{
+	switch (v) {
+	case 0x0300:
+		return "SSLv3";
+	case TLS_VERSION_1_0:
+		return "TLSv1";
+	case TLS_VERSION_1_0 + 1:
+		return "TLSv1.1";
+	case TLS_VERSION_1_2:
+		return "TLSv1.2";
+	case TLS_VERSION_1_3:
+		return "TLSv1.3";
+	default:
+		return "unknown";
+	}
+}
+
+bool tls_version_supported(uint16_t v)
+{
+	/* The one place that says what this build speaks: TLS 1.3 joins
+	 * here when its handshake lands (issue 12). */
+	return v == TLS_VERSION_1_2;
 }
 
 const tls_group *tls_group_by_id(uint16_t id)
@@ -239,7 +299,8 @@ struct list_kind {
 static int suite_lookup(const char *name)
 {
 	const tls_suite *s = tls_suite_by_name(name);
-	return s != NULL ? s->id : -1;
+	const tls13_suite *s13 = s == NULL ? tls13_suite_by_name(name) : NULL;
+	return s != NULL ? s->id : s13 != NULL ? s13->id : -1;
 }
 
 static int group_lookup(const char *name)
@@ -264,11 +325,13 @@ static void join(char *buf, size_t len, const char *const *names, size_t count)
 
 static void suite_supported(char *buf, size_t len)
 {
-	const char *names[NELEM(suites)];
+	const char *names[NELEM(suites) + NELEM(suites13)];
 
 	for (size_t i = 0; i < NELEM(suites); i++)
 		names[i] = suites[i].name;
-	join(buf, len, names, NELEM(suites));
+	for (size_t i = 0; i < NELEM(suites13); i++)
+		names[NELEM(suites) + i] = suites13[i].name;
+	join(buf, len, names, NELEM(names));
 }
 
 static void group_supported(char *buf, size_t len)

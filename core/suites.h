@@ -37,6 +37,16 @@ typedef struct tls_suite {
 	bool by_default;  /* offered/accepted without being named in `ciphers` */
 } tls_suite;
 
+/* A TLS 1.3 cipher suite (RFC 8446 §B.4): only the AEAD and the HKDF hash;
+ * key exchange and authentication are negotiated apart. Named in policies
+ * today, spoken once the engine has TLS 1.3 (tls_version_supported). */
+typedef struct tls13_suite {
+	uint16_t id;
+	const char *name; /* OpenSSL/IANA name, e.g. "TLS_AES_128_GCM_SHA256" */
+	uint8_t aead;     /* enum tls_aead_kind */
+	uint8_t hash;     /* enum tls_hash_kind */
+} tls13_suite;
+
 typedef struct tls_group {
 	uint16_t id;
 	const char *name; /* "x25519", "secp256r1", "secp384r1" */
@@ -56,6 +66,17 @@ typedef struct tls_sigscheme {
 /* tls_suite_by_id(id) / tls_suite_by_name(name): table entry or NULL. */
 const tls_suite *tls_suite_by_id(uint16_t id);
 const tls_suite *tls_suite_by_name(const char *name);
+
+/* tls13_suite_by_id(id) / tls13_suite_by_name(name): TLS 1.3 table entry
+ * or NULL. tls13_suites_default(out, max): their ids in our default
+ * preference order; returns the count. */
+const tls13_suite *tls13_suite_by_id(uint16_t id);
+const tls13_suite *tls13_suite_by_name(const char *name);
+size_t tls13_suites_default(uint16_t *out, size_t max);
+
+/* tls_version_supported(v): whether this engine can negotiate protocol
+ * version ${v} (TLS 1.2 only, in this build). tls_version_name: tls.h. */
+bool tls_version_supported(uint16_t v);
 
 /* tls_group_by_id(id) / tls_group_by_name(name): table entry or NULL. */
 const tls_group *tls_group_by_id(uint16_t id);
@@ -95,9 +116,10 @@ size_t tls_hash_len(int hash);
 size_t tls_suites_default(uint16_t *out, size_t max);
 
 /* tls_suites_parse(list, out, max, n, err, errlen): parse a colon- (or
- * comma-/space-) separated list of OpenSSL suite names into ids in the
- * given order. Unknown or duplicate names are errors: returns -1 and writes
- * a sentence naming the bad token to ${err}. */
+ * comma-/space-) separated list of OpenSSL suite names, TLS 1.2 and TLS 1.3
+ * ones mixed (tls13_suite_by_id tells them apart), into ids in the given
+ * order. Unknown or duplicate names are errors: returns -1 and writes a
+ * sentence naming the bad token to ${err}. */
 int tls_suites_parse(const char *list, uint16_t *out, size_t max, size_t *n, char *err,
 		     size_t errlen);
 

@@ -49,7 +49,8 @@ enum tls_err {
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* tls_config_new(role): an empty config with secure defaults (TLS 1.2,
+/* tls_config_new(role): an empty config with secure defaults (versions 1.2
+ * to 1.3 of which the engine speaks 1.2,
  * default suites and groups, client verify_peer = require, server verify_peer
  * = none, tickets on for servers, the system clock); NULL on allocation
  * failure. Reference count 1. */
@@ -74,9 +75,38 @@ int tls_config_set_ca_system(tls_config *cfg, char *err, size_t errlen);
 int tls_config_set_pins(tls_config *cfg, const char *spec, char *err, size_t errlen);
 void tls_config_set_verify(tls_config *cfg, enum tls_verify v);
 /* tls_config_set_ciphers / _groups: OpenSSL-style lists in preference order;
- * naming an RSA key transport suite is the only way to enable one. */
+ * naming an RSA key transport suite is the only way to enable one. The
+ * cipher list may mix TLS 1.2 and TLS 1.3 names (TLS_AES_128_GCM_SHA256,
+ * TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256): each version
+ * takes the names of its own kind, and a version none of whose suites is
+ * named keeps its defaults (as OpenSSL's -cipher and -ciphersuites do).
+ * While the engine speaks only TLS 1.2 (tls_version_supported), the TLS 1.3
+ * names are kept, never offered, and tls_config_check refuses a list that
+ * names TLS 1.3 suites only (it would not mean what it says). */
 int tls_config_set_ciphers(tls_config *cfg, const char *list, char *err, size_t errlen);
 int tls_config_set_groups(tls_config *cfg, const char *list, char *err, size_t errlen);
+/* tls_config_set_versions(cfg, min, max, err, errlen): the protocol
+ * versions a rule allows, TLS_VERSION_1_2 (0x0303) or TLS_VERSION_1_3
+ * (0x0304), min <= max (default 1.2 to 1.3: INTERFACE.md). Fails when the
+ * range holds no version this build can negotiate (min = 1.3 while TLS 1.3
+ * is not available: fail closed, never quietly 1.2); a max above what the
+ * engine speaks is accepted and takes effect when it does. */
+int tls_config_set_versions(tls_config *cfg, uint16_t min, uint16_t max, char *err, size_t errlen);
+/* tls_versions_effective(min, max, lo, hi): the versions of the policy
+ * range [min, max] this build negotiates, in *${lo}..*${hi}; 0, or -1 when
+ * there is none. */
+int tls_versions_effective(uint16_t min, uint16_t max, uint16_t *lo, uint16_t *hi);
+/* tls_config_set_alpn(cfg, list, err, errlen): ALPN protocol names
+ * (RFC 7301), comma-separated in preference order ("h2,http/1.1"; spaces
+ * around names are dropped). Each name is 1 to 255 bytes, with no
+ * whitespace, control character or comma; no name twice; the encoded list
+ * at most 2^16-1 bytes (a client's must also leave room in its ClientHello:
+ * tls_config_check). NULL or "" clears it (the default: no ALPN).
+ * Server: answers a client that offers ALPN with the first of ours it
+ * offered, and refuses with no_application_protocol when none is (RFC 7301
+ * §3.2); a client offering no ALPN is served without. Client: offers ours
+ * and accepts only one of them back (tls_info.alpn). */
+int tls_config_set_alpn(tls_config *cfg, const char *list, char *err, size_t errlen);
 /* tls_config_set_tickets(cfg, on): server: issue and accept session tickets
  * (default on); client: offer session tickets (default on). */
 void tls_config_set_tickets(tls_config *cfg, bool on);
@@ -226,7 +256,7 @@ int tls_conn_peer_validity(const tls_conn *c, int64_t *not_before, int64_t *not_
 void tls_conn_set_trace(tls_conn *c, void (*cb)(void *arg, const char *line), void *arg);
 
 typedef struct tls_info {
-	uint16_t version; /* 0x0303 */
+	uint16_t version; /* 0x0303 (tls_version_name) */
 	uint16_t suite;
 	const char *suite_name; /* OpenSSL name */
 	uint16_t group;         /* 0 for RSA key transport and resumption */
@@ -239,6 +269,8 @@ typedef struct tls_info {
 	bool peer_verified;       /* ... and it was verified (chain or pin) */
 	const char *peer_subject; /* "" when none */
 	const char *server_name;  /* SNI sent (client) or received (server) */
+	const char *alpn;         /* the ALPN protocol agreed (RFC 7301), "" when none;
+				     always one of the config's own names */
 } tls_info;
 
 /* tls_conn_info(c, info): facts about the established connection; valid
@@ -268,5 +300,8 @@ void tls_ticket_keys_atfork_child(void);
 
 /* tls_alert_name(alert): "handshake_failure", ... ("unknown" otherwise). */
 const char *tls_alert_name(uint8_t alert);
+/* tls_version_name(v): "TLSv1.2", "TLSv1.3" (OpenSSL's spellings; also
+ * "SSLv3", "TLSv1", "TLSv1.1"), "unknown" otherwise. */
+const char *tls_version_name(uint16_t v);
 
 #endif

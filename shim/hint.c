@@ -188,6 +188,10 @@ static size_t alert_hint(const shim_hint_facts *f, char *out, size_t len)
 			   "name or address the client expects must be in the certificate's "
 			   "subjectAltName",
 			   name);
+	if (f->client && f->alert == TLS_ALERT_NO_APPLICATION_PROTOCOL)
+		return put(out, len,
+			   "the server serves none of the protocols in the rule's alpn (RFC "
+			   "7301): name one it serves, or drop alpn from the rule");
 	if (f->alert == TLS_ALERT_PROTOCOL_VERSION)
 		return put(out, len,
 			   "the %s does not accept TLS 1.2, the only version tlshim speaks: "
@@ -229,6 +233,10 @@ static size_t negotiation_hint(const shim_hint_facts *f, char *out, size_t len)
 			   "master secret (RFC 7627) and renegotiation_info (RFC 5746); "
 			   "legacy_peers = yes in the rule accepts such peers (never resumed)",
 			   peer);
+	if (has(f->reason, "application protocol"))
+		return put(out, len,
+			   "add one of the client's protocols to the rule's alpn, or drop alpn "
+			   "from the rule to serve clients without choosing one");
 	if (has(f->reason, "TLS 1.2") || has(f->reason, "version"))
 		return put(out, len, "enable TLS 1.2 on the %s", peer);
 	return 0;

@@ -360,11 +360,19 @@ static void on_established(sconn *s)
 				     ? "no extended master secret, no renegotiation_info"
 			     : !info.ems ? "no extended master secret"
 					 : "no renegotiation_info";
+	/* ALPN shows on rules that have a list: "alpn h2", or "alpn -" when
+	 * the peer agreed none (a client that offered none, a server that
+	 * chose none); the name is always one of the rule's own. */
+	bool alpn = have && (info.alpn[0] || s->rule->alpn);
 	if (have && shim_log_enabled(SHIM_LOG_INFO))
 		shim_log(SHIM_LOG_INFO,
-			 "rule %s: %s %s <-> %s: TLSv1.2 %s%s%s peer \"%s\" %s in %.1f ms%s%s",
-			 s->rule->name, direction(s), s->local, s->peer, info.suite_name,
-			 info.group_name[0] ? " " : "", info.group_name,
+			 "rule %s: %s %s <-> %s: %s %s%s%s%s%s peer \"%s\" %s in %.1f ms%s%s",
+			 s->rule->name, direction(s), s->local, s->peer,
+			 tls_version_name(info.version), info.suite_name,
+			 info.group_name[0] ? " " : "", info.group_name, alpn ? " alpn " : "",
+			 !alpn          ? ""
+			 : info.alpn[0] ? info.alpn
+					: "-",
 			 info.peer_cert ? info.peer_subject : "-", info.resumed ? "resumed" : "new",
 			 (double)(shim_now_us() - s->started_us) / 1000.0,
 			 legacy ? ", legacy peer: " : "", legacy ? legacy : "");

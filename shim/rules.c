@@ -160,6 +160,30 @@ static enum tls_verify verify_mode(const tlsp_rule *r)
 	return v;
 }
 
+/* wire_version(v): the protocol version number (RFC 8446 §4.2.1: 1.2 is
+ * 0x0303, 1.3 0x0304) of a policy's min_version/max_version. */
+static uint16_t wire_version(enum tlsp_version v)
+{
+	return v == TLSP_TLS_1_3 ? 0x0304 : 0x0303;
+}
+
+void shim_rules_note(const struct tlsp_rule *r, void *arg, char *buf, size_t len)
+{
+	uint16_t lo, hi;
+	const size_t v = strlen("TLSv"); /* "TLSv1.2" -> "1.2", the policy's spelling */
+	(void)arg;
+	/* What the engine will negotiate of [min_version, max_version]: a
+	 * max_version it does not speak yet must not read as a promise. */
+	if (tls_versions_effective(wire_version(r->min_version), wire_version(r->max_version), &lo,
+				   &hi) < 0)
+		snprintf(buf, len, " effective_versions=none");
+	else if (lo == hi)
+		snprintf(buf, len, " effective_versions=%s", tls_version_name(lo) + v);
+	else
+		snprintf(buf, len, " effective_versions=%s-%s", tls_version_name(lo) + v,
+			 tls_version_name(hi) + v);
+}
+
 tls_config *shim_build_config(shim_build *b, const tlsp_rule *r, shim_fileid *ids)
 {
 	bool client = r->role == TLSP_ROLE_CLIENT;
@@ -190,6 +214,13 @@ tls_config *shim_build_config(shim_build *b, const tlsp_rule *r, shim_fileid *id
 		report(b, r->key_line[TLSP_K_CIPHERS], "ciphers: %s", err);
 	if (r->groups && tls_config_set_groups(cfg, r->groups, err, sizeof err) < 0)
 		report(b, r->key_line[TLSP_K_GROUPS], "groups: %s", err);
+	if (tls_config_set_versions(cfg, wire_version(r->min_version), wire_version(r->max_version),
+				    err, sizeof err) < 0)
+		report(b,
+		       r->key_line[TLSP_K_MIN_VERSION] ? r->key_line[TLSP_K_MIN_VERSION] : r->line,
+		       "min_version = %s: %s", r->min_version == TLSP_TLS_1_3 ? "1.3" : "1.2", err);
+	if (r->alpn && tls_config_set_alpn(cfg, r->alpn, err, sizeof err) < 0)
+		report(b, r->key_line[TLSP_K_ALPN], "%s", err);
 	if (!client)
 		tls_config_set_tickets(cfg, r->session_tickets);
 	tls_config_set_legacy_peers(cfg, r->legacy_peers);
@@ -214,6 +245,7 @@ static tls_config *build_rule(shim_build *b, const tlsp_policy *p, const tlsp_ru
 	out->client = client;
 	out->plaintext_allow = !client && r->plaintext_allow;
 	out->verify_none = client && verify_mode(r) == TLS_VERIFY_NONE;
+	out->alpn = r->alpn != NULL;
 	out->handshake_timeout = r->handshake_timeout ? r->handshake_timeout : p->handshake_timeout;
 	if (r->server_name)
 		snprintf(out->server_name, sizeof out->server_name, "%s", r->server_name);
@@ -334,7 +366,7 @@ int shim_rules_check(const char *path, FILE *errors)
 void shim_rules_print(FILE *out)
 {
 	if (g.policy)
-		tlsp_print(out, g.policy);
+		tlsp_print_noted(out, g.policy, shim_rules_note, NULL);
 }
 
 shim_rule *shim_match_client(const struct sockaddr *addr, socklen_t len)

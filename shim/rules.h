@@ -49,6 +49,7 @@ typedef struct shim_rule {
 	bool client;
 	bool plaintext_allow; /* server: plaintext = allow */
 	bool verify_none;     /* client: verify_peer = none (warned per connection) */
+	bool alpn;            /* the rule names ALPN protocols (shown in the log line) */
 	unsigned handshake_timeout;
 	char server_name[256]; /* client: SNI and the name checked */
 	/* The current configuration: replaced when its files change on disk
@@ -88,8 +89,13 @@ int shim_rules_load(const char *path, FILE *errors);
  * policy loaded for shim_rules_print. */
 int shim_rules_check(const char *path, FILE *errors);
 
-/* shim_rules_print(out): the effective rules, one line each. */
+/* shim_rules_print(out): the effective rules, one line each, with
+ * shim_rules_note's facts at the end. */
 void shim_rules_print(FILE *out);
+/* shim_rules_note(r, arg, buf, len): a tlsp_note_fn: " effective_versions=V"
+ * (V "1.2", "1.2-1.3", "1.3" or "none"): the versions of ${r}'s
+ * min_version..max_version the engine negotiates. ${arg} is unused. */
+void shim_rules_note(const struct tlsp_rule *r, void *arg, char *buf, size_t len);
 
 /* shim_rules_policy(): the loaded policy as config/ parsed it (what
  * `tlshim --which` explains), or NULL. */

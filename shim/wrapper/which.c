@@ -102,7 +102,7 @@ static void print_settings(const tlsp_policy *p, const tlsp_rule *r)
 	FILE *m = open_memstream(&text, &size);
 	if (!m)
 		return;
-	tlsp_print(m, &one);
+	tlsp_print_noted(m, &one, shim_rules_note, NULL);
 	fclose(m);
 	/* Line 1 is [global]; line 2 is "NAME: key=value ...". */
 	char *line = text ? strchr(text, '\n') : NULL;

@@ -15,6 +15,7 @@ cases=(
 	socat-echo nc-file http-server-curl curl-client-s_server
 	s_client-wrapped-server gnutls-cli-wrapped-server wire-capture
 	wrapper-check wrapper-refuses wrapper-version-help
+	http-server-curl-alpn curl-client-alpn wrapper-check-versions-alpn
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -130,6 +131,113 @@ http-server-curl)
 	timeout $T curl -sS -o "$w/plain" "http://127.0.0.1:$port/file" 2>"$w/plain.log" || rc=$?
 	[ "$rc" != 0 ] || fail "plain http was served on the TLS port"
 	[ ! -s "$w/plain" ] || fail "plain http got bytes"
+	;;
+
+http-server-curl-alpn)
+	# curl --http2 offers h2,http/1.1; the rule says alpn = http/1.1, so
+	# the wrapped HTTP/1 server (python3 http.server) is reached with
+	# http/1.1 and the log line says so. A client with no common protocol
+	# is refused with no_application_protocol (RFC 7301 §3.2) and a hint.
+	need curl
+	py=$(command -v /usr/bin/python3 python3 | head -n 1) || fail "python3 missing"
+	free_port
+	policy policy.ini server
+	printf 'alpn = http/1.1\n' >>"$w/policy.ini"
+	mkdir "$w/www"
+	head -c 100000 /dev/urandom >"$w/www/file"
+	bg srv.log "$tlshim" -c "$w/policy.ini" -- \
+		"$py" -m http.server "$port" --bind 127.0.0.1 --directory "$w/www"
+	wait_listen "$port"
+	rc=0
+	timeout $T curl --http2 -sS -v --cacert "$pki/ca.crt" -o "$w/got" \
+		"https://localhost:$port/file" 2>"$w/curl.log" || rc=$?
+	[ "$rc" = 0 ] || fail "curl exited $rc"
+	cmp "$w/www/file" "$w/got" >"$w/cmp.log" 2>&1 || fail "content differs"
+	has curl.log 'ALPN.*offers h2'
+	has curl.log 'ALPN.*server accepted (to use )?http/1\.1'
+	has curl.log '^< HTTP/1\.[01] 200'
+	has srv.log "info: rule in: server .* TLSv1\.2 ECDHE-[A-Z0-9-]+ [a-z0-9]+ alpn http/1\.1 peer "
+	rc=0
+	timeout $T openssl s_client -connect "127.0.0.1:$port" -CAfile "$pki/ca.crt" \
+		-alpn h2 </dev/null >"$w/h2.out" 2>"$w/h2.log" || rc=$?
+	[ "$rc" != 0 ] || fail "a client offering only h2 got in"
+	has h2.log "alert no application protocol"
+	sleep 0.2 # the refusal line
+	has srv.log "warn: rule in: .*handshake refused: no application protocol in common .*client offered h2; we accept http/1\.1 -- add one of the client's protocols to the rule's alpn"
+	;;
+
+curl-client-alpn)
+	# A wrapped plaintext curl whose client rule offers http/1.1 reaches
+	# s_server -alpn http/1.1; the client's log line names the protocol.
+	need curl
+	free_port
+	policy policy.ini client
+	printf 'alpn = http/1.1\n' >>"$w/policy.ini"
+	bg srv.log openssl s_server -accept "127.0.0.1:$port" -www -alpn http/1.1 \
+		-cert "$pki/server-rsa.crt" -key "$pki/server-rsa.key"
+	wait_listen "$port"
+	rc=0
+	timeout $T "$tlshim" -c "$w/policy.ini" -- curl -sS -v -o "$w/page" \
+		"http://localhost:$port/" 2>"$w/curl.log" || rc=$?
+	[ "$rc" = 0 ] || fail "wrapped curl exited $rc"
+	has curl.log '^< HTTP/1\.[01] 200'
+	has curl.log "info: rule out: client .* TLSv1\.2 ECDHE-RSA-[A-Z0-9-]+ [a-z0-9]+ alpn http/1\.1 peer "
+	;;
+
+wrapper-check-versions-alpn)
+	# min_version / max_version / alpn / TLS 1.3 suite names under --check:
+	# the effective range is what this build speaks (TLS 1.2), and what
+	# cannot be honoured is refused with its line (fail closed).
+	port=443
+	policy good.ini server client
+	{
+		printf '[h2-out]\nrole = client\nport = 8443\nca = %s\n' "$pki/ca.crt"
+		printf 'alpn = h2, http/1.1\nmax_version = 1.2\n'
+		printf 'ciphers = ECDHE-ECDSA-AES128-GCM-SHA256\n'
+		printf '[pg-in]\nrole = server\nport = 5432\ncert = %s\nkey = %s\n' \
+			"$pki/server-p256.crt" "$pki/server-p256.key"
+		printf 'alpn = postgresql\n'
+		printf 'ciphers = TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384\n'
+	} >>"$w/good.ini"
+	rc=0
+	"$tlshim" --check "$w/good.ini" >"$w/good.out" 2>"$w/good.log" || rc=$?
+	[ "$rc" = 0 ] || fail "--check on a valid policy exited $rc"
+	has good.out '^in: .* min_version=1\.2 max_version=1\.3 alpn=- legacy_peers=no handshake_timeout=10 effective_versions=1\.2$'
+	has good.out '^h2-out: .* min_version=1\.2 max_version=1\.2 alpn=h2,http/1\.1 .* effective_versions=1\.2$'
+	has good.out '^pg-in: .*ciphers=TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384 .* alpn=postgresql .* effective_versions=1\.2$'
+	rc=0
+	TLSHIM_CONFIG=$w/good.ini "$tlshim" --which server:5432 >"$w/which.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fail "--which exited $rc"
+	has which.out '^  settings: .*alpn=postgresql .*effective_versions=1\.2$'
+
+	b=$w/broken.ini
+	{
+		printf '[a]\nrole = server\nport = 1\ncert = %s\nkey = %s\n' \
+			"$pki/server-p256.crt" "$pki/server-p256.key"
+		printf 'min_version = 1.3\n'                               # 6
+		printf '[b]\nrole = client\nport = 2\nverify_peer = none\n' # 7-10
+		printf 'alpn = h2,,http/1.1\n'                             # 11
+		printf '[c]\nrole = client\nport = 3\nverify_peer = none\n' # 12-15
+		printf 'alpn = h2, h2\n'                                   # 16
+	} >"$b"
+	rc=0
+	"$tlshim" --check "$b" >"$w/check.out" 2>"$w/check.log" || rc=$?
+	[ "$rc" = 2 ] || fail "--check on a broken policy exited $rc, not 2"
+	has check.log "^$b:6: min_version = 1\.3: TLS 1\.3 is not available in this build yet"
+	has check.log "^$b:11: alpn: empty protocol name \(item 2\)$"
+	has check.log "^$b:16: alpn: duplicate protocol name 'h2' \(item 2\)$"
+	# (The whole-rule checks run once every line is valid: a file of its own.)
+	printf '[d]\nrole = client\nport = 4\nverify_peer = none\nciphers = TLS_AES_256_GCM_SHA384\n' \
+		>"$w/only13.ini"
+	rc=0
+	"$tlshim" --check "$w/only13.ini" >/dev/null 2>"$w/only13.log" || rc=$?
+	[ "$rc" = 2 ] || fail "a TLS 1.3-only cipher list was accepted"
+	has only13.log "^$w/only13.ini:1: rule d: ciphers names only TLS 1\.3 suites \(TLS_AES_256_GCM_SHA384\), and TLS 1\.3 is not available in this build yet"
+	printf '[x]\nrole = client\nport = 1\nverify_peer = none\nmin_version = 1.3\nmax_version = 1.2\n' >"$w/order.ini"
+	rc=0
+	"$tlshim" --check "$w/order.ini" >/dev/null 2>"$w/order.log" || rc=$?
+	[ "$rc" = 2 ] || fail "min above max accepted"
+	has order.log "^$w/order.ini:5: min_version = 1\.3 is above max_version = 1\.2 \(line 6\)$"
 	;;
 
 curl-client-s_server)

@@ -600,7 +600,7 @@ static void test_client_hello_failures(void)
 	} cases[] = {
 		{drop_ems, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
 		 "extended master secret"},
-		{tls11, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION, "TLS 1.1"},
+		{tls11, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION, "TLSv1.1"},
 		{dup_groups, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "twice"},
 		{dup_grease, TLS_ERR_PROTOCOL, TLS_ALERT_ILLEGAL_PARAMETER, "twice"},
 		{bad_ems, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "extended_master_secret"},
@@ -980,6 +980,284 @@ static void test_resumption(void)
 	tls_config_unref(c);
 }
 
+/* ---- version negotiation (RFC 8446 §4.2.1) ------------------------------ */
+
+/* sv(m, list, n): give a ClientHello a supported_versions extension with
+ * the ${n} bytes of versions at ${list} (the 1-byte length is added). */
+static void sv(msg *m, const char *list, size_t n)
+{
+	uint8_t b[64];
+
+	b[0] = (uint8_t)n;
+	memcpy(b + 1, list, n);
+	add_ext(m, TLS_EXT_SUPPORTED_VERSIONS, b, n + 1);
+}
+
+static void sv_13(msg *m)
+{
+	sv(m, "\x03\x04", 2);
+}
+
+/* What `openssl s_client -tls1_3` sends, as far as we care: only 0x0304,
+ * and no extended_master_secret (a TLS 1.3 client has no use for it). */
+static void sv_13_no_ems(msg *m)
+{
+	sv_13(m);
+	drop_ext(m, TLS_EXT_EXTENDED_MASTER_SECRET);
+}
+
+static void sv_13_12(msg *m)
+{
+	sv(m, "\x7a\x7a\x03\x04\x03\x03", 6); /* GREASE first, as browsers do */
+}
+
+static void sv_12_legacy_10(msg *m)
+{
+	put16(m, 0, TLS_VERSION_1_0); /* ignored when supported_versions is there */
+	sv(m, "\x03\x03", 2);
+}
+
+static void sv_old_only(msg *m)
+{
+	sv(m, "\x03\x02\x03\x01", 4); /* legacy_version 0x0303 must not count */
+}
+
+static void sv_odd(msg *m)
+{
+	sv(m, "\x03\x04\x03", 3);
+}
+
+static void sv_empty(msg *m)
+{
+	sv(m, "", 0);
+}
+
+static void test_versions(void)
+{
+	tls_config *s = server_cfg(ec_cert, ec_key, NULL, NULL);
+	tls_config *c = client_cfg(NULL, NULL);
+	tls_conn *srv;
+	msg ch, sh;
+	int rc;
+
+	/* A 1.3-only client gets protocol_version, not handshake_failure
+	 * (it failed as "no cipher suite"/EMS before). */
+	rc = server_reads(c, s, sv_13, &srv, &ch);
+	expect_fail(srv, rc, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+		    "no protocol version in common: client offers TLSv1.3 (supported_versions); "
+		    "we speak TLSv1.2 (TLS 1.3 is not available in this build yet)");
+	conn_free(srv);
+	rc = server_reads(c, s, sv_13_no_ems, &srv, &ch);
+	expect_fail(srv, rc, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION, "TLSv1.3");
+	conn_free(srv);
+	rc = server_reads(c, s, sv_old_only, &srv, &ch);
+	expect_fail(srv, rc, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+		    "client offers TLSv1.1, TLSv1 (supported_versions)");
+	conn_free(srv);
+
+	/* 1.3 and 1.2 offered: 1.2, and the ServerHello says 0x0303 without
+	 * supported_versions (RFC 8446 §4.2.1: that is a 1.3 ServerHello's). */
+	void (*ok[])(msg *) = {sv_13_12, sv_12_legacy_10};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		CHECK_EQ(server_reads(c, s, ok[i], &srv, &ch), 0);
+		CHECK(srv->suite != NULL);
+		CHECK_EQ(write_msg(srv, tls_hs_server_hello_write, &sh, false), 0);
+		CHECK_EQ(get16(&sh, 0), TLS_VERSION_1_2);
+		CHECK(!has_ext(&sh, TLS_EXT_SUPPORTED_VERSIONS));
+		conn_free(srv);
+	}
+
+	rc = server_reads(c, s, sv_odd, &srv, &ch);
+	expect_fail(srv, rc, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "supported_versions");
+	conn_free(srv);
+	rc = server_reads(c, s, sv_empty, &srv, &ch);
+	expect_fail(srv, rc, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR, "supported_versions");
+	conn_free(srv);
+
+	/* Our own ClientHello offers 1.2 through legacy_version alone. */
+	tls_conn *cli = conn_new(c, "example.test");
+	CHECK_EQ(write_msg(cli, tls_hs_client_hello_write, &ch, true), 0);
+	CHECK_EQ(get16(&ch, 0), TLS_VERSION_1_2);
+	CHECK(!has_ext(&ch, TLS_EXT_SUPPORTED_VERSIONS));
+	conn_free(cli);
+
+	tls_config_unref(s);
+	tls_config_unref(c);
+}
+
+/* ---- ALPN (RFC 7301) ------------------------------------------------------ */
+
+static void set_alpn(tls_config *cfg, const char *list)
+{
+	char err[256];
+
+	if (tls_config_set_alpn(cfg, list, err, sizeof err) != 0) {
+		fprintf(stderr, "set_alpn(%s): %s\n", list, err);
+		die("tls_config_set_alpn");
+	}
+}
+
+/* alpn_of(c): the protocol a connection agreed, "" for none. */
+static const char *alpn_of(const tls_conn *c)
+{
+	return c->alpn_at ? c->cfg->alpn_text + c->alpn_at - 1 : "";
+}
+
+/* ServerHello ALPN answer of ${m}: the name, "" when absent. */
+static const char *sh_alpn(const msg *m, char *buf, size_t len)
+{
+	size_t o = find_ext(m, TLS_EXT_ALPN);
+
+	buf[0] = '\0';
+	if (o != 0 && get16(m, o + 2) >= 3 && m->b[o + 6] < len) {
+		memcpy(buf, m->b + o + 7, m->b[o + 6]);
+		buf[m->b[o + 6]] = '\0';
+	}
+	return buf;
+}
+
+static void ch_alpn(msg *m, const char *list, size_t n)
+{
+	uint8_t b[300];
+
+	drop_ext(m, TLS_EXT_ALPN);
+	memcpy(b, list, n);
+	add_ext(m, TLS_EXT_ALPN, b, n);
+}
+
+static void alpn_empty_list(msg *m)
+{
+	ch_alpn(m, "\x00\x00", 2);
+}
+
+static void alpn_empty_name(msg *m)
+{
+	ch_alpn(m, "\x00\x04\x02h2\x00", 5);
+}
+
+static void alpn_overrun(msg *m)
+{
+	ch_alpn(m, "\x00\x03\x05h2", 5);
+}
+
+static void alpn_short_ext(msg *m)
+{
+	ch_alpn(m, "\x00", 1);
+}
+
+static void sh_alpn_set(msg *m, const char *data, size_t n)
+{
+	drop_ext(m, TLS_EXT_ALPN);
+	add_ext(m, TLS_EXT_ALPN, data, n);
+}
+
+static void sh_alpn_two(msg *m)
+{
+	sh_alpn_set(m, "\x00\x06\x02h2\x03h2c", 8);
+}
+
+static void sh_alpn_other(msg *m)
+{
+	sh_alpn_set(m, "\x00\x04\x03spd", 6);
+}
+
+static void sh_alpn_empty(msg *m)
+{
+	sh_alpn_set(m, "\x00\x01\x00", 3);
+}
+
+static void test_alpn(void)
+{
+	static const struct {
+		const char *srv, *cli, *agreed;
+	} ok[] = {
+		/* The server's preference wins (RFC 7301 §3.2). */
+		{"h2,http/1.1", "http/1.1,h2", "h2"},
+		{"http/1.1", "h2,http/1.1", "http/1.1"},
+		{"postgresql", "postgresql", "postgresql"},
+		/* A client offering no ALPN is served without it. */
+		{"h2,http/1.1", NULL, ""},
+		/* A server with no list ignores the client's. */
+		{NULL, "h2,http/1.1", ""},
+		{NULL, NULL, ""},
+	};
+	char name[300];
+	run r;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		tls_config *s = server_cfg(ec_cert, ec_key, NULL, NULL);
+		tls_config *c = client_cfg(NULL, NULL);
+		if (ok[i].srv)
+			set_alpn(s, ok[i].srv);
+		if (ok[i].cli)
+			set_alpn(c, ok[i].cli);
+		run_hellos(&r, c, s, "example.test");
+		CHECK_EQ(r.rc, 0);
+		CHECK(has_ext(&r.ch, TLS_EXT_ALPN) == (ok[i].cli != NULL));
+		CHECK(has_ext(&r.sh, TLS_EXT_ALPN) == (ok[i].agreed[0] != '\0'));
+		CHECK(strcmp(alpn_of(r.srv), ok[i].agreed) == 0);
+		CHECK(strcmp(alpn_of(r.cli), ok[i].agreed) == 0);
+		CHECK(strcmp(sh_alpn(&r.sh, name, sizeof name), ok[i].agreed) == 0);
+		run_free(&r);
+		tls_config_unref(s);
+		tls_config_unref(c);
+	}
+
+	/* No overlap: no_application_protocol (120), a negotiation failure. */
+	tls_config *s = server_cfg(ec_cert, ec_key, NULL, NULL);
+	tls_config *c = client_cfg(NULL, NULL);
+	set_alpn(s, "postgresql");
+	set_alpn(c, "h2,http/1.1");
+	run_hellos(&r, c, s, "example.test");
+	expect_fail(r.srv, r.rc, TLS_ERR_NEGOTIATION, TLS_ALERT_NO_APPLICATION_PROTOCOL,
+		    "no application protocol in common (ALPN, RFC 7301 §3.2): client offered "
+		    "h2, http/1.1; we accept postgresql");
+	run_free(&r);
+
+	/* Malformed client lists (RFC 7301 §3.1) are decode_error. */
+	void (*bad[])(msg *) = {alpn_empty_list, alpn_empty_name, alpn_overrun, alpn_short_ext};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tls_conn *srv;
+		msg ch;
+		int rc = server_reads(c, s, bad[i], &srv, &ch);
+		expect_fail(srv, rc, TLS_ERR_PROTOCOL, TLS_ALERT_DECODE_ERROR,
+			    "application_layer_protocol_negotiation");
+		conn_free(srv);
+	}
+
+	/* The client's checks of the answer: exactly one name, one we
+	 * offered, and only when we offered at all. */
+	tls_config_set_alpn(s, "h2", NULL, 0);
+	run_hellos(&r, c, s, "example.test");
+	CHECK_EQ(r.rc, 0);
+	msg sh0 = r.sh;
+	run_free(&r);
+	static const struct {
+		void (*edit)(msg *);
+		int alert;
+		const char *words;
+	} cases[] = {
+		{sh_alpn_two, TLS_ALERT_DECODE_ERROR, "exactly one"},
+		{sh_alpn_empty, TLS_ALERT_DECODE_ERROR, "exactly one"},
+		{sh_alpn_other, TLS_ALERT_ILLEGAL_PARAMETER, "did not offer"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tls_conn *cli;
+		int rc = client_reads(c, &sh0, cases[i].edit, &cli);
+		expect_fail(cli, rc, TLS_ERR_PROTOCOL, cases[i].alert, cases[i].words);
+		conn_free(cli);
+	}
+	tls_config *c_none = client_cfg(NULL, NULL);
+	tls_conn *cli;
+	int rc = client_reads(c_none, &sh0, NULL, &cli);
+	expect_fail(cli, rc, TLS_ERR_PROTOCOL, TLS_ALERT_UNSUPPORTED_EXTENSION, "did not offer");
+	conn_free(cli);
+
+	tls_config_unref(c_none);
+	tls_config_unref(s);
+	tls_config_unref(c);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -991,6 +1269,8 @@ int main(void)
 	test_client_hello_failures();
 	test_server_hello_failures();
 	test_resumption();
+	test_versions();
+	test_alpn();
 	pki_teardown();
 	return check_exit("engine/hello");
 }

@@ -76,7 +76,9 @@ const fuzz_pki *fuzz_pki_get(void);
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                   \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:AES128-GCM-SHA256:" \
 	"AES256-GCM-SHA384"
-#define FUZZ_ALL_GROUPS "x25519:secp256r1:secp384r1"
+#define FUZZ_ALL_GROUPS  "x25519:secp256r1:secp384r1"
+#define FUZZ_ALPN_SERVER "h2,http/1.1" /* fuzz_server_config's ALPN list */
+#define FUZZ_ALPN_CLIENT "http/1.1,h2" /* fuzz_client_config's */
 
 /* fuzz_server_config(key_type, ask_cert, ciphers, groups): a checked server
  * config with the P-256 (TLS_KEY_EC_P256) or RSA (TLS_KEY_RSA) leaf;

@@ -91,6 +91,10 @@ tls_config *fuzz_server_config(int key_type, bool ask_cert, const char *ciphers,
 		must(tls_config_set_ciphers(cfg, ciphers, err, sizeof err), "ciphers", err);
 	if (groups)
 		must(tls_config_set_groups(cfg, groups, err, sizeof err), "groups", err);
+	/* ALPN on both ends (the server's order wins: h2), so the recorded
+	 * hellos carry the extension and the fuzzers reach its parsers and
+	 * the selection (RFC 7301). */
+	must(tls_config_set_alpn(cfg, FUZZ_ALPN_SERVER, err, sizeof err), "alpn", err);
 	if (ask_cert) {
 		must(tls_config_set_ca_pem(cfg, pki->ca_pem, strlen(pki->ca_pem), err, sizeof err),
 		     "ca", err);
@@ -115,6 +119,7 @@ tls_config *fuzz_client_config(bool with_cert)
 	tls_config_set_clock(cfg, fixed_clock, NULL);
 	must(tls_config_set_ciphers(cfg, FUZZ_ALL_SUITES, err, sizeof err), "ciphers", err);
 	must(tls_config_set_groups(cfg, FUZZ_ALL_GROUPS, err, sizeof err), "groups", err);
+	must(tls_config_set_alpn(cfg, FUZZ_ALPN_CLIENT, err, sizeof err), "alpn", err);
 	if (with_cert) {
 		must(tls_config_set_chain_pem(cfg, pki->client_cert, strlen(pki->client_cert), err,
 					      sizeof err),

@@ -23,6 +23,9 @@ cases=(
 	ossl-cli-ed25519 ossl-cli-rsakx ossl-cli-mtls ossl-cli-mtls-nocert
 	ossl-cli-resume ossl-cli-tls13-only ossl-cli-ecdsa-sha512 ossl-cli-rsa-sha512
 	ossl-cli-rsapss-sha512 ossl-cli-mtls-sha512
+	ossl-srv-alpn ossl-srv-alpn-no-overlap ossl-srv-alpn-unanswered
+	ossl-cli-alpn ossl-cli-alpn-server-order ossl-cli-alpn-no-overlap ossl-cli-alpn-not-offered
+	gnutls-cli-alpn
 	gnutls-srv-ecdsa gnutls-srv-rsa gnutls-srv-chacha20 gnutls-srv-resume
 	gnutls-srv-mtls
 	gnutls-cli-ecdsa gnutls-cli-rsa-aes256 gnutls-cli-ed25519 gnutls-cli-resume
@@ -428,16 +431,85 @@ ossl-cli-resume)
 	has drv.log "resumed=yes"
 	;;
 ossl-cli-tls13-only)
-	# A client that offers only TLS 1.3 finds nothing in common with us.
+	# A client that offers only TLS 1.3 (supported_versions = {0x0304},
+	# RFC 8446 §4.2.1) is told protocol_version, not handshake_failure.
 	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --send 1000 \
-		--expect-fail NEGOTIATION
+		--expect-fail NEGOTIATION:protocol_version
 	rc=0
 	timeout $T openssl s_client -brief -tls1_3 -connect "127.0.0.1:$port" \
 		-CAfile "$pki/ca.crt" </dev/null >"$w/cli.out" 2>"$w/cli.log" || rc=$?
 	wait_drv
 	[ "$rc" != 0 ] || fail "s_client -tls1_3 got in"
 	[ ! -s "$w/cli.out" ] || fail "application data reached the client"
-	has drv.log "failed: class=NEGOTIATION"
+	has drv.log "failed: class=NEGOTIATION alert=protocol_version \(sent\)"
+	has drv.log "client offers TLSv1\.3 \(supported_versions\)"
+	has cli.log "alert protocol version"
+	;;
+ossl-srv-alpn)
+	# Our client offers h2,http/1.1; s_server serves http/1.1 only: it
+	# must answer http/1.1, and we report it (RFC 7301 §3.1).
+	ossl_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" \
+		"--alpn h2,http/1.1 --expect-alpn http/1.1" "-alpn http/1.1"
+	has drv.log " alpn=http/1.1$"
+	grep -A2 "extension_type=application_layer_protocol_negotiation(16), length=14" \
+		"$w/trace.log" | grep -q "^ *h2$" || fail "our ClientHello did not offer h2 first"
+	;;
+ossl-srv-alpn-no-overlap)
+	# No protocol in common: OpenSSL 3 answers no_application_protocol
+	# (120), which we report as the server's alert; nothing is sent.
+	ossl_srv $p256 "" "" "$ca --alpn h2 --send 1000 --expect-fail ALERT:no_application_protocol" \
+		"-alpn postgresql" /dev/null
+	has drv.log "failed: class=ALERT alert=no_application_protocol \(from peer\)"
+	[ ! -s "$w/srv.out" ] || fail "application data reached the server"
+	;;
+ossl-srv-alpn-unanswered)
+	# A server without ALPN ignores our offer; the client goes on
+	# without a protocol (RFC 7301 §3.2 leaves that to the application).
+	ossl_srv $p256 ECDHE-ECDSA-AES128-GCM-SHA256 "" \
+		"$ca --alpn h2 --expect-alpn - --send 1000 --expect 0" "" /dev/null
+	has drv.log " alpn=-$"
+	;;
+ossl-cli-alpn | ossl-cli-alpn-server-order | ossl-cli-alpn-not-offered)
+	# Our server picks the first of ITS protocols the client offered.
+	case $name in
+	ossl-cli-alpn) ours=http/1.1 theirs="-alpn h2,http/1.1" want=http/1.1 ;;
+	ossl-cli-alpn-server-order) ours=h2,http/1.1 theirs="-alpn http/1.1,h2" want=h2 ;;
+	*) ours=h2,http/1.1 theirs="" want=- ;; # no ALPN offered: served without
+	esac
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --send 1000 \
+		--expect 0 --alpn "$ours" --expect-alpn "$want"
+	rc=0
+	# shellcheck disable=SC2086
+	timeout $T openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+		-CAfile "$pki/ca.crt" -verify_return_error $theirs </dev/null >"$w/cli.out" \
+		2>"$w/cli.log" || rc=$?
+	wait_drv
+	[ "$rc" = 0 ] || fail "s_client exited $rc"
+	has cli.out "^ +Protocol +: TLSv1\.2$"
+	if [ "$want" = - ]; then
+		has cli.out "^No ALPN negotiated$"
+	else
+		has cli.out "^ALPN protocol: $want$"
+	fi
+	has drv.log " alpn=$want$"
+	;;
+ossl-cli-alpn-no-overlap)
+	start_drv_server --cert "$pki/$p256.crt" --key "$pki/$p256.key" --alpn postgresql \
+		--expect-fail NEGOTIATION:no_application_protocol
+	rc=0
+	timeout $T openssl s_client -connect "127.0.0.1:$port" -CAfile "$pki/ca.crt" \
+		-alpn h2,http/1.1 </dev/null >"$w/cli.out" 2>"$w/cli.log" || rc=$?
+	wait_drv
+	[ "$rc" != 0 ] || fail "s_client with no common protocol got in"
+	has cli.log "alert no application protocol"
+	has drv.log "reason=\"no application protocol in common \(ALPN, RFC 7301 §3\.2\): client offered h2, http/1\.1; we accept postgresql\""
+	;;
+gnutls-cli-alpn)
+	# gnutls-cli offers two protocols; our server takes the one it has.
+	gnutls_cli $p256 "--alpn postgresql --expect-alpn postgresql" \
+		"--alpn h2 --alpn postgresql" /dev/null
+	has cli.log "^- Application protocol: postgresql$"
+	has drv.log " alpn=postgresql$"
 	;;
 gnutls-srv-ecdsa)
 	gnutls_srv_data $p256 ECDHE-ECDSA-AES128-GCM-SHA256 AES-128-GCM \

@@ -33,18 +33,19 @@
  * ints because getopt_long sets them itself. */
 static struct opts {
 	const char *connect, *port, *name, *ca, *pin, *cert, *key, *ciphers, *groups, *verify,
-		*send, *expect, *accept, *timeout, *expect_suite, *expect_group, *expect_fail;
+		*send, *expect, *accept, *timeout, *expect_suite, *expect_group, *expect_fail,
+		*alpn, *expect_alpn;
 	int no_verify, resume, expect_resumed, text, legacy_peers;
 	bool server;
 	size_t send_n, expect_n;
 } opt;
 
-/* long_opts[i] for i < 17 stores its value in *str_dst[i] (same order). */
+/* long_opts[i] for i < 19 stores its value in *str_dst[i] (same order). */
 static const char **const str_dst[] = {
-	&opt.connect,      &opt.port,        &opt.name,    &opt.ca,      &opt.pin,
-	&opt.cert,         &opt.key,         &opt.ciphers, &opt.groups,  &opt.verify,
-	&opt.send,         &opt.expect,      &opt.accept,  &opt.timeout, &opt.expect_suite,
-	&opt.expect_group, &opt.expect_fail,
+	&opt.connect,      &opt.port,        &opt.name,    &opt.ca,          &opt.pin,
+	&opt.cert,         &opt.key,         &opt.ciphers, &opt.groups,      &opt.verify,
+	&opt.send,         &opt.expect,      &opt.accept,  &opt.timeout,     &opt.expect_suite,
+	&opt.expect_group, &opt.expect_fail, &opt.alpn,    &opt.expect_alpn,
 };
 static const struct option long_opts[] = {
 	{"connect", 1, NULL, 'v'},
@@ -64,6 +65,8 @@ static const struct option long_opts[] = {
 	{"expect-suite", 1, NULL, 'v'},
 	{"expect-group", 1, NULL, 'v'},
 	{"expect-fail", 1, NULL, 'v'},
+	{"alpn", 1, NULL, 'v'},
+	{"expect-alpn", 1, NULL, 'v'},
 	{"no-verify", 0, &opt.no_verify, 1},
 	{"resume", 0, &opt.resume, 1},
 	{"expect-resumed", 0, &opt.expect_resumed, 1},
@@ -112,6 +115,7 @@ static void usage(void)
 	      "  COMMON: [--ciphers L] [--groups L] [--send N] [--expect N] [--text]\n"
 	      "          [--expect-suite S] [--expect-group G] [--expect-fail CLASS[:alert]]\n"
 	      "          [--timeout S] [--legacy-peers]  (CLASS: AUTH ALERT PROTOCOL ...)\n"
+	      "          [--alpn P1,P2] [--expect-alpn P|-]  (-: none agreed)\n"
 	      "       tlsdrv pattern N [--text]  (write N pattern bytes to stdout)\n"
 	      "       tlsdrv check N [--text]    (stdin must be exactly N pattern bytes)\n",
 	      stderr);
@@ -198,7 +202,8 @@ static tls_config *make_config(const struct opts *o)
 	set_file(cfg, tls_config_set_ca_pem, o->ca);
 	if ((o->pin && tls_config_set_pins(cfg, o->pin, err, sizeof(err)) != 0) ||
 	    (o->ciphers && tls_config_set_ciphers(cfg, o->ciphers, err, sizeof(err)) != 0) ||
-	    (o->groups && tls_config_set_groups(cfg, o->groups, err, sizeof(err)) != 0))
+	    (o->groups && tls_config_set_groups(cfg, o->groups, err, sizeof(err)) != 0) ||
+	    (o->alpn && tls_config_set_alpn(cfg, o->alpn, err, sizeof(err)) != 0))
 		die(err);
 	if (o->no_verify)
 		tls_config_set_verify(cfg, TLS_VERIFY_NONE);
@@ -252,13 +257,15 @@ static int show_info(tls_conn *c, const struct opts *o, int idx)
 		return fail("tls_conn_info failed after the handshake");
 	fprintf(stderr,
 		"%s: established version=%s suite=%s group=%s sigscheme=0x%04x resumed=%s "
-		"ems=%s secure_reneg=%s peer_verified=%s sni=\"%s\" peer=\"%s\"\n",
+		"ems=%s secure_reneg=%s peer_verified=%s sni=\"%s\" peer=\"%s\" alpn=%s\n",
 		role, in.version == 0x0303 ? "TLSv1.2" : "unexpected", in.suite_name,
 		in.group ? in.group_name : "none", in.sigscheme, in.resumed ? "yes" : "no",
 		in.ems ? "yes" : "no", in.secure_reneg ? "yes" : "no",
 		in.peer_verified ? "yes" : "no", in.server_name ? in.server_name : "",
-		in.peer_subject ? in.peer_subject : "");
+		in.peer_subject ? in.peer_subject : "", in.alpn[0] ? in.alpn : "-");
 	bad |= in.version != 0x0303;
+	if (o->expect_alpn && strcmp(o->expect_alpn, in.alpn[0] ? in.alpn : "-") != 0)
+		bad |= fail("ALPN is not %s", o->expect_alpn);
 	if (o->expect_suite && strcmp(o->expect_suite, in.suite_name) != 0)
 		bad |= fail("suite is not %s", o->expect_suite);
 	/* A resumed handshake has no key exchange, hence no group. */

@@ -37,6 +37,7 @@ int main(void)
 		{TLS_ALERT_NO_RENEGOTIATION, "no_renegotiation"},
 		{TLS_ALERT_UNSUPPORTED_EXTENSION, "unsupported_extension"},
 		{TLS_ALERT_CERTIFICATE_REQUIRED, "certificate_required"},
+		{TLS_ALERT_NO_APPLICATION_PROTOCOL, "no_application_protocol"},
 	};
 	size_t nknown = sizeof(known) / sizeof(known[0]);
 	int unknown = 0;

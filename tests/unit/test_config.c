@@ -363,6 +363,169 @@ static void test_lists(void)
 	tls_config_unref(c);
 }
 
+/* min_version / max_version (tls_config_set_versions): 1.2 to 1.3 by
+ * default; a range without TLS 1.2 is refused while TLS 1.3 is not
+ * available (fail closed), a max of 1.3 is taken and negotiates 1.2. */
+static void test_versions(void)
+{
+	tls_config *c = tls_config_new(TLS_ROLE_CLIENT);
+	char err[256] = "";
+	uint16_t lo = 1, hi = 1;
+
+	CHECK_EQ(c->min_version, TLS_VERSION_1_2);
+	CHECK_EQ(c->max_version, TLS_VERSION_1_3);
+	CHECK_EQ(tls_versions_effective(TLS_VERSION_1_2, TLS_VERSION_1_3, &lo, &hi), 0);
+	CHECK_EQ(lo, TLS_VERSION_1_2);
+	CHECK_EQ(hi, TLS_VERSION_1_2); /* honest: 1.2 only in this build */
+	CHECK_EQ(tls_versions_effective(TLS_VERSION_1_3, TLS_VERSION_1_3, &lo, &hi), -1);
+	CHECK(!tls_version_supported(TLS_VERSION_1_3));
+
+	CHECK_EQ(tls_config_set_versions(c, TLS_VERSION_1_3, TLS_VERSION_1_3, err, sizeof err), -1);
+	CHECK(strstr(err, "TLS 1.3 is not available in this build yet") != NULL);
+	CHECK_EQ(c->min_version, TLS_VERSION_1_2); /* unchanged */
+	CHECK_EQ(tls_config_set_versions(c, TLS_VERSION_1_3, TLS_VERSION_1_2, err, sizeof err), -1);
+	CHECK(strstr(err, "above") != NULL);
+	CHECK_EQ(tls_config_set_versions(c, 0x0302, TLS_VERSION_1_2, err, sizeof err), -1);
+	CHECK_EQ(tls_config_set_versions(c, TLS_VERSION_1_2, TLS_VERSION_1_2, err, sizeof err), 0);
+	CHECK_EQ(c->max_version, TLS_VERSION_1_2);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), -1); /* needs ca: unrelated */
+	tls_config_set_verify(c, TLS_VERIFY_NONE);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), 0);
+	CHECK(strcmp(tls_version_name(TLS_VERSION_1_3), "TLSv1.3") == 0);
+	CHECK(strcmp(tls_version_name(TLS_VERSION_1_2), "TLSv1.2") == 0);
+	CHECK(strcmp(tls_version_name(0x7f1c), "unknown") == 0);
+	tls_config_unref(c);
+}
+
+/* TLS 1.3 suite names in ciphers: kept for TLS 1.3, never offered in 1.2;
+ * a list of 1.3 names only is refused (it would silently mean the TLS 1.2
+ * defaults), as are 1.3 names on a rule capped at TLS 1.2. */
+static void test_ciphers13(void)
+{
+	tls_config *c = tls_config_new(TLS_ROLE_CLIENT);
+	char err[512] = "";
+
+	tls_config_set_verify(c, TLS_VERIFY_NONE);
+	CHECK_EQ(c->nsuites13, 3);
+	CHECK(!c->ciphers13_named);
+	CHECK_EQ(
+		tls_config_set_ciphers(c,
+				       "TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+				       "TLS_AES_128_GCM_SHA256",
+				       err, sizeof err),
+		0);
+	CHECK_EQ(c->nsuites, 1);
+	CHECK_EQ(c->suites[0], TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
+	CHECK_EQ(c->nsuites13, 2);
+	CHECK_EQ(c->suites13[0], TLS_CHACHA20_POLY1305_SHA256);
+	CHECK_EQ(c->suites13[1], TLS_AES_128_GCM_SHA256);
+	CHECK(c->ciphers13_named);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), 0);
+
+	/* 1.3 names on a rule that stops at 1.2. */
+	CHECK_EQ(tls_config_set_versions(c, TLS_VERSION_1_2, TLS_VERSION_1_2, err, sizeof err), 0);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), -1);
+	CHECK(strstr(err,
+		     "ciphers names TLS 1.3 suites (TLS_CHACHA20_POLY1305_SHA256:"
+		     "TLS_AES_128_GCM_SHA256), but the rule's maximum version is TLS 1.2") != NULL);
+	CHECK_EQ(tls_config_set_versions(c, TLS_VERSION_1_2, TLS_VERSION_1_3, err, sizeof err), 0);
+
+	/* Only 1.3 names: nothing to speak today. */
+	CHECK_EQ(tls_config_set_ciphers(c, "TLS_AES_256_GCM_SHA384", err, sizeof err), 0);
+	CHECK_EQ(c->nsuites, 0);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), -1);
+	CHECK(strstr(err, "ciphers names only TLS 1.3 suites (TLS_AES_256_GCM_SHA384), and "
+			  "TLS 1.3 is not available in this build yet") != NULL);
+
+	/* Only 1.2 names: TLS 1.3 keeps its defaults (OpenSSL's rule). */
+	CHECK_EQ(tls_config_set_ciphers(c, "ECDHE-RSA-AES128-GCM-SHA256", err, sizeof err), 0);
+	CHECK_EQ(c->nsuites, 1);
+	CHECK_EQ(c->nsuites13, 3);
+	CHECK(!c->ciphers13_named);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), 0);
+	/* Duplicates and unknown names, of either version. */
+	CHECK_EQ(tls_config_set_ciphers(c, "TLS_AES_128_GCM_SHA256:tls_aes_128_gcm_sha256", err,
+					sizeof err),
+		 -1);
+	CHECK(strstr(err, "duplicate") != NULL);
+	CHECK_EQ(tls_config_set_ciphers(c, "TLS_AES_128_CCM_SHA256", err, sizeof err), -1);
+	CHECK(strstr(err, "TLS_AES_128_GCM_SHA256") != NULL); /* the supported list says so */
+	tls_config_unref(c);
+}
+
+/* tls_config_set_alpn: RFC 7301 §3.1 names, stored as the wire list. */
+static void test_alpn(void)
+{
+	tls_config *c = tls_config_new(TLS_ROLE_CLIENT);
+	tls_config *s = tls_config_new(TLS_ROLE_SERVER);
+	char err[256] = "", big[70000];
+
+	CHECK_EQ(c->alpn_len, 0);
+	CHECK_EQ(tls_config_set_alpn(c, " h2 ,http/1.1", err, sizeof err), 0);
+	CHECK_EQ(c->alpn_len, 12);
+	CHECK_MEM(c->alpn, "\x02h2\x08http/1.1", 12);
+	CHECK(strcmp(c->alpn_text, "h2") == 0 && strcmp(c->alpn_text + 3, "http/1.1") == 0);
+
+	static const struct {
+		const char *list, *words;
+	} bad[] = {
+		{"h2,,http/1.1", "empty protocol name (item 2)"},
+		{"h2,", "empty protocol name (item 2)"},
+		{",h2", "empty protocol name (item 1)"},
+		{" ", "empty protocol name (item 1)"},
+		{"h2,http/1.1,h2", "duplicate protocol name 'h2' (item 3)"},
+		{"h 2", "'h 2' (item 1) contains a space or control character"},
+		{"h2,x\x01y", "(item 2) contains a space or control character"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		CHECK_EQ(tls_config_set_alpn(c, bad[i].list, err, sizeof err), -1);
+		if (strstr(err, bad[i].words) == NULL)
+			fprintf(stderr, "  alpn '%s': \"%s\" lacks \"%s\"\n", bad[i].list, err,
+				bad[i].words);
+		CHECK(strstr(err, bad[i].words) != NULL);
+		CHECK_EQ(c->alpn_len, 12); /* a failed setter changes nothing */
+	}
+	/* 255 bytes is the longest name (RFC 7301 §3.1), 256 too long. */
+	memset(big, 'a', 256);
+	big[256] = '\0';
+	CHECK_EQ(tls_config_set_alpn(c, big, err, sizeof err), -1);
+	CHECK(strstr(err, "is 256 bytes; RFC 7301 allows 1 to 255") != NULL);
+	big[255] = '\0';
+	CHECK_EQ(tls_config_set_alpn(s, big, err, sizeof err), 0);
+	CHECK_EQ(s->alpn_len, 256);
+
+	/* The whole list at most 2^16-1 bytes encoded: 10922 five-digit
+	 * names take 6 bytes each, 65532; one more name of 2 is too many. A
+	 * client's list must also fit in its ClientHello. */
+	size_t o = 0;
+	for (unsigned i = 0; i < 10922; i++)
+		o += (size_t)snprintf(big + o, sizeof big - o, "%s%05u", i ? "," : "", i);
+	CHECK_EQ(tls_config_set_alpn(s, big, err, sizeof err), 0); /* 10922 * 6 = 65532 */
+	CHECK_EQ(s->alpn_len, 65532);
+	snprintf(big + o, sizeof big - o, ",zz"); /* 65535: the limit itself */
+	CHECK_EQ(tls_config_set_alpn(s, big, err, sizeof err), 0);
+	CHECK_EQ(s->alpn_len, 65535);
+	snprintf(big + o, sizeof big - o, ",zzz"); /* 65536 */
+	CHECK_EQ(tls_config_set_alpn(s, big, err, sizeof err), -1);
+	CHECK(strstr(err, "65536 bytes encoded; RFC 7301 allows at most 65535") != NULL);
+	big[o] = '\0';
+	CHECK_EQ(tls_config_set_alpn(c, big, err, sizeof err), 0);
+	tls_config_set_verify(c, TLS_VERIFY_NONE);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), -1);
+	CHECK(strstr(err, "must fit in its ClientHello") != NULL);
+
+	/* NULL and "" clear. */
+	CHECK_EQ(tls_config_set_alpn(c, "", err, sizeof err), 0);
+	CHECK_EQ(c->alpn_len, 0);
+	CHECK(c->alpn == NULL && c->alpn_text == NULL);
+	CHECK_EQ(tls_config_check(c, err, sizeof err), 0);
+	CHECK_EQ(tls_config_set_alpn(s, NULL, err, sizeof err), 0);
+	CHECK_EQ(s->alpn_len, 0);
+	tls_config_unref(c);
+	tls_config_unref(s);
+}
+
 static uint64_t fake_now;
 static uint64_t fake_clock(void *arg)
 {
@@ -452,6 +615,9 @@ int main(void)
 	test_ca_verify();
 	test_pins();
 	test_lists();
+	test_versions();
+	test_ciphers13();
+	test_alpn();
 	test_tickets_clock_keylog();
 	test_err_buffer();
 	pki_teardown();

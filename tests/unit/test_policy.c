@@ -148,7 +148,10 @@ static const char sample[] = "[global]\n"                                       
 			     "key = /%s/certs/leaf.key\n"              /* 29: absolute */
 			     "ciphers = ECDHE-RSA-CHACHA20-POLY1305\n" /* 30 */
 			     "groups = secp384r1\n"                    /* 31 */
-			     "legacy_peers = yes\n";                   /* 32 */
+			     "legacy_peers = yes\n"                    /* 32 */
+			     "min_version = 1.2\n"                     /* 33 */
+			     "max_version = 1.2\n"                     /* 34 */
+			     "alpn = h2 , http/1.1\n";                 /* 35 */
 
 static void test_every_key(void)
 {
@@ -198,6 +201,10 @@ static void test_every_key(void)
 	CHECK_STR(s->groups, "x25519:secp256r1");
 	CHECK(!s->legacy_peers);
 	CHECK_EQ(s->handshake_timeout, 5);
+	/* INTERFACE.md defaults: 1.2 to 1.3, no ALPN. */
+	CHECK_EQ(s->min_version, TLSP_TLS_1_2);
+	CHECK_EQ(s->max_version, TLSP_TLS_1_3);
+	CHECK_STR(s->alpn, NULL);
 	static const unsigned slines[TLSP_K_COUNT] = {
 		[TLSP_K_ROLE] = 8,
 		[TLSP_K_PORT] = 9,
@@ -259,6 +266,12 @@ static void test_every_key(void)
 	CHECK_EQ(c->key_line[TLSP_K_KEY], 29);
 	CHECK_EQ(c->key_line[TLSP_K_GROUPS], 31);
 	CHECK_EQ(c->key_line[TLSP_K_PLAINTEXT], 0);
+	CHECK_EQ(c->min_version, TLSP_TLS_1_2);
+	CHECK_EQ(c->max_version, TLSP_TLS_1_2);
+	CHECK_STR(c->alpn, "h2 , http/1.1"); /* as written; the engine checks the names */
+	CHECK_EQ(c->key_line[TLSP_K_MIN_VERSION], 33);
+	CHECK_EQ(c->key_line[TLSP_K_MAX_VERSION], 34);
+	CHECK_EQ(c->key_line[TLSP_K_ALPN], 35);
 out:
 	tlsp_free(p);
 }
@@ -614,6 +627,12 @@ static char *print_to_string(const tlsp_policy *p)
 	return out;
 }
 
+static void note_name(const tlsp_rule *r, void *arg, char *out, size_t len)
+{
+	(void)arg;
+	snprintf(out, len, " note=%s", r->name);
+}
+
 static void test_print(void)
 {
 	char text[4096], want[8192];
@@ -630,13 +649,13 @@ static void test_print(void)
 		 "redis-in: role=server port=6379 cert=%s/server.crt key=%s/server.key "
 		 "ca=%s/ca.crt verify_peer=optional plaintext=allow session_tickets=no "
 		 "ciphers=ECDHE-ECDSA-AES128-GCM-SHA256:AES128-GCM-SHA256 groups=x25519:secp256r1 "
-		 "legacy_peers=no handshake_timeout=5\n"
+		 "min_version=1.2 max_version=1.3 alpn=- legacy_peers=no handshake_timeout=5\n"
 		 "redis-out: role=client port=6379,7000-7010 hosts=127.0.0.1,::1,10.0.0.0/8 "
 		 "cert=%s/certs/leaf.crt key=%s/certs/leaf.key ca=system verify_peer=require "
 		 "server_name=redis.internal "
 		 "pin=sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= "
-		 "ciphers=ECDHE-RSA-CHACHA20-POLY1305 groups=secp384r1 legacy_peers=yes "
-		 "handshake_timeout=20\n",
+		 "ciphers=ECDHE-RSA-CHACHA20-POLY1305 groups=secp384r1 min_version=1.2 "
+		 "max_version=1.2 alpn=h2,http/1.1 legacy_peers=yes handshake_timeout=20\n",
 		 dir, dir, dir, dir, dir, dir, dir);
 	CHECK_STR(got, want);
 	free(got);
@@ -656,19 +675,42 @@ static void test_print(void)
 		 "global: log=warn log_file=stderr keylog=- handshake_timeout=10\n"
 		 "redis-in: role=server port=6379 cert=%s/server.crt key=%s/server.key ca=- "
 		 "verify_peer=none plaintext=reject session_tickets=yes ciphers=default "
-		 "groups=default legacy_peers=no handshake_timeout=10\n"
+		 "groups=default min_version=1.2 max_version=1.3 alpn=- legacy_peers=no "
+		 "handshake_timeout=10\n"
 		 "out: role=client port=1-2 hosts=10.0.0.0/8,2001:db8::1 cert=- key=- ca=%s/ca.crt "
 		 "verify_peer=require server_name=- pin=- ciphers=default groups=default "
-		 "legacy_peers=no handshake_timeout=10\n"
+		 "min_version=1.2 max_version=1.3 alpn=- legacy_peers=no handshake_timeout=10\n"
 		 "open: role=client port=3 hosts=any cert=- key=- ca=- verify_peer=none "
-		 "server_name=- pin=- ciphers=default groups=default legacy_peers=no "
-		 "handshake_timeout=10\n"
+		 "server_name=- pin=- ciphers=default groups=default min_version=1.2 "
+		 "max_version=1.3 alpn=- legacy_peers=no handshake_timeout=10\n"
 		 "g: role=server port=4 cert=%s/server.crt key=%s/server.key ca=- "
 		 "verify_peer=none plaintext=reject session_tickets=yes ciphers=default "
-		 "groups=default legacy_peers=no handshake_timeout=10\n",
+		 "groups=default min_version=1.2 max_version=1.3 alpn=- legacy_peers=no "
+		 "handshake_timeout=10\n",
 		 dir, dir, dir, dir, dir);
 	CHECK_STR(got, want);
 	free(got);
+	tlsp_free(p);
+
+	/* tlsp_print_noted: the caller's facts end each rule's line. */
+	p = load_ok("[a]\nrole=client\nport=1\nverify_peer=none\nmin_version=1.3\n"
+		    "[b]\nrole=client\nport=2\nverify_peer=none\n");
+	char *noted = NULL;
+	size_t nlen = 0;
+	FILE *fp = open_memstream(&noted, &nlen);
+	if (p != NULL && fp != NULL) {
+		tlsp_print_noted(fp, p, note_name, NULL);
+		fclose(fp);
+		CHECK_STR(noted,
+			  "global: log=warn log_file=stderr keylog=- handshake_timeout=10\n"
+			  "a: role=client port=1 hosts=any cert=- key=- ca=- verify_peer=none "
+			  "server_name=- pin=- ciphers=default groups=default min_version=1.3 "
+			  "max_version=1.3 alpn=- legacy_peers=no handshake_timeout=10 note=a\n"
+			  "b: role=client port=2 hosts=any cert=- key=- ca=- verify_peer=none "
+			  "server_name=- pin=- ciphers=default groups=default min_version=1.2 "
+			  "max_version=1.3 alpn=- legacy_peers=no handshake_timeout=10 note=b\n");
+	}
+	free(noted);
 	tlsp_free(p);
 
 	p = load_ok("[global]\nlog=debug\nlog_file=syslog\n");
@@ -683,6 +725,9 @@ static void test_misc(void)
 	CHECK_STR(tlsp_key_name(TLSP_K_HANDSHAKE_TIMEOUT), "handshake_timeout");
 	CHECK_STR(tlsp_key_name(TLSP_K_SESSION_TICKETS), "session_tickets");
 	CHECK_STR(tlsp_key_name(TLSP_K_LEGACY_PEERS), "legacy_peers");
+	CHECK_STR(tlsp_key_name(TLSP_K_MIN_VERSION), "min_version");
+	CHECK_STR(tlsp_key_name(TLSP_K_MAX_VERSION), "max_version");
+	CHECK_STR(tlsp_key_name(TLSP_K_ALPN), "alpn");
 	tlsp_free(NULL);
 
 	tlsp_errors errs;

@@ -170,6 +170,19 @@ static void test_values(void)
 	    "2: 'legacy_peers' is a rule key, not valid in [global]");
 	bad("[global]\nlog=verbose\n",
 	    "2: unknown value 'verbose' for log (expected error, warn, info or debug)");
+	/* Versions: 1.2 | 1.3, min not above max (whether this build speaks
+	 * 1.3 is the engine's call: tests/unit/test_config.c). */
+	bad("[a]\n" CLI "min_version = 1.1\n",
+	    "5: unknown value '1.1' for min_version (expected 1.2 or 1.3)");
+	bad("[a]\n" SRV "max_version = TLSv1.3\n",
+	    "6: unknown value 'TLSv1.3' for max_version (expected 1.2 or 1.3)");
+	bad("[a]\n" CLI "min_version = 1.3\nmax_version = 1.2\n",
+	    "5: min_version = 1.3 is above max_version = 1.2 (line 6)");
+	bad("[global]\nmin_version = 1.2\nalpn = h2\n",
+	    "2: 'min_version' is a rule key, not valid in [global]",
+	    "3: 'alpn' is a rule key, not valid in [global]");
+	bad("[a]\n" CLI "alpn =\n", "5: empty value for 'alpn'");
+	bad("[a]\n" CLI "max_version =\n", "5: empty value for 'max_version'");
 	bad("[a]\n" CLI "server_name = a b\n",
 	    "5: bad server_name 'a b' (space or control character)");
 
