@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "consts.h"
+#include "epset.h"
 #include "fdtab.h"
 #include "fork.h"
 #include "hint.h"
@@ -163,6 +164,37 @@ static ssize_t sock_recv(sconn *s, int fd, void *p, size_t n, int flags)
 	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !ours(s, fd))
 		errno = EBADF;
 	return r;
+}
+
+static bool failed(const sconn *s);
+
+/* Readiness (hook_epoll.c): after a read of the socket for up to ${room}
+ * bytes returned ${r}: whether it may hold more that no new kernel edge
+ * will announce (it filled the room; a short read or EAGAIN drained it). */
+static void note_sock_read(sconn *s, ssize_t r, size_t room)
+{
+	bool more = r > 0 && (size_t)r >= room;
+	if (r > 0 || errno == EAGAIN || errno == EWOULDBLOCK || r == 0)
+		__atomic_store_n(&s->sock_more, more, __ATOMIC_RELEASE);
+}
+
+/* Readiness: a pump call that the program made is over. When it left
+ * something the kernel will not report (plaintext, queued ciphertext, a
+ * handshake under way, a failure, unread socket data, or it flushed what
+ * an edge-triggered writer waits on), the connection's epoll
+ * registrations are queued on their ready lists (epset_touch). A
+ * request/response loop leaves none of these behind: no cost. */
+static void settle(sconn *s, bool had_send)
+{
+	if (!__atomic_load_n(&s->watch, __ATOMIC_SEQ_CST))
+		return;
+	unsigned st = tls_conn_state(s->tls);
+	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) || failed(s) ||
+	    __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) ||
+	    (st & (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED |
+		   TLS_ST_CLOSED)) ||
+	    had_send)
+		epset_touch(s);
 }
 
 /* Free the numbers parked on ${s} (the last pin went): each is closed only
@@ -384,6 +416,9 @@ static void on_established(sconn *s)
 			tls_session_unref(sess);
 		}
 	}
+	/* The peer's first records may have come with its last flight and
+	 * still sit in the socket, their edge spent on the handshake. */
+	__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ready, true, __ATOMIC_RELEASE);
 }
 
@@ -515,6 +550,8 @@ static int drive(sconn *s, int fd, bool block)
 			size_t room;
 			uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 			ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
+			if (b)
+				note_sock_read(s, r, room);
 			if (r > 0) {
 				tls_conn_recv_done(s->tls, (size_t)r);
 				continue;
@@ -547,10 +584,8 @@ static int drive(sconn *s, int fd, bool block)
 	}
 }
 
-int pump_handshake(sconn *s, int fd, bool block)
+static int handshake_body(sconn *s, int fd, bool block)
 {
-	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
-		return 0;
 	sconn *pw, *pr;
 	if (LOCK_WR(s, &pw) < 0)
 		return -1;
@@ -575,6 +610,15 @@ int pump_handshake(sconn *s, int fd, bool block)
 	return r;
 }
 
+int pump_handshake(sconn *s, int fd, bool block)
+{
+	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+		return 0;
+	int r = handshake_body(s, fd, block);
+	settle(s, false);
+	return r;
+}
+
 /* Flush from the read side without waiting for the write lock. */
 static void flush_if_free(sconn *s, int fd)
 {
@@ -589,7 +633,7 @@ static void flush_if_free(sconn *s, int fd)
 	UNLOCK_WR(s, pw);
 }
 
-ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
+static ssize_t recv_body(sconn *s, int fd, void *buf, size_t n, int flags)
 {
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
@@ -647,6 +691,8 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 		size_t room;
 		uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 		ssize_t r = b ? sock_recv(s, fd, b, room, nb ? MSG_DONTWAIT : 0) : -1;
+		if (b)
+			note_sock_read(s, r, room);
 		if (r > 0) {
 			tls_conn_recv_done(s->tls, (size_t)r);
 			continue;
@@ -673,7 +719,15 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 	return ret;
 }
 
-ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
+ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
+{
+	bool had_send = tls_conn_state(s->tls) & TLS_ST_SEND;
+	ssize_t r = recv_body(s, fd, buf, n, flags);
+	settle(s, had_send);
+	return r;
+}
+
+static ssize_t send_body(sconn *s, int fd, const void *buf, size_t n, int flags)
 {
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
@@ -745,6 +799,13 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	return ret;
 }
 
+ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
+{
+	ssize_t r = send_body(s, fd, buf, n, flags);
+	settle(s, false);
+	return r;
+}
+
 /* Advance a pending handshake without blocking or waiting for a lock. */
 static void handshake_if_free(sconn *s, int fd)
 {
@@ -787,11 +848,15 @@ void pump_progress(sconn *s, int fd)
 		flush_if_free(s, fd);
 		if (TRYLOCK_RD(s, &pr) == 0) {
 			unsigned st = tls_conn_state(s->tls);
+			if (st & TLS_ST_READABLE) /* no room: the socket keeps what it has */
+				__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 			if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) &&
 			    !failed(s) && shim_fork_claim(s) == 0) {
 				size_t room;
 				uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 				ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
+				if (b)
+					note_sock_read(s, r, room);
 				if (r > 0)
 					tls_conn_recv_done(s->tls, (size_t)r);
 				else if (r == 0)
@@ -903,6 +968,7 @@ void pump_shutdown_write(sconn *s, int fd)
 		UNLOCK_WR(s, pw);
 	}
 	unpin(s);
+	settle(s, false);
 }
 
 int pump_close_begin(sconn *s, int fd)
