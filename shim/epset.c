@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "log.h"
 #include "real.h"
 
 unsigned shim_fd_epoch;
@@ -61,6 +62,18 @@ struct ereg *epset_tagged(const struct eset *es, uint64_t d)
 	uint32_t slot = (uint32_t)d & ((1u << EPSET_SLOT_BITS) - 1);
 	struct ereg *r = slot < es->nslots ? es->slots[slot] : NULL;
 	return r && (r->gen & 0xff) == ((d >> EPSET_SLOT_BITS) & 0xff) ? r : NULL;
+}
+
+/* At exit, at log level debug: what the waits cost (epset.h). */
+__attribute__((destructor)) static void report_stats(void)
+{
+	unsigned long w = __atomic_load_n(&epset_stat_waits, __ATOMIC_RELAXED);
+	if (w && shim_log_enabled(SHIM_LOG_DEBUG))
+		shim_log(SHIM_LOG_DEBUG,
+			 "epoll: %lu waits on sets with TLS registrations looked at %lu "
+			 "registrations and made %lu epoll_ctl calls for them",
+			 w, __atomic_load_n(&epset_stat_visits, __ATOMIC_RELAXED),
+			 __atomic_load_n(&epset_stat_rearms, __ATOMIC_RELAXED));
 }
 
 /* ---- the table of sets, by epoll descriptor (like fdtab) ---------------- */
