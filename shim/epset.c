@@ -412,6 +412,9 @@ static void kick(struct eset *es)
 	if (!__atomic_load_n(&es->waiters, __ATOMIC_SEQ_CST) &&
 	    !__atomic_load_n(&es->nested_in, __ATOMIC_SEQ_CST))
 		return;
+	/* One write until a wait has taken the list again. */
+	if (__atomic_exchange_n(&es->kick_pending, true, __ATOMIC_SEQ_CST))
+		return;
 	int saved = errno;
 	int k = __atomic_load_n(&es->kfd, __ATOMIC_ACQUIRE);
 	if (k < 0) {
@@ -440,7 +443,7 @@ static void kick(struct eset *es)
 void epset_queue(struct eset *es, struct ereg *r, bool wake)
 {
 	rlock(es);
-	bool was_empty = !es->rhead, add = !r->queued;
+	bool add = !r->queued;
 	if (add) {
 		r->queued = true;
 		r->rnext = NULL;
@@ -454,7 +457,7 @@ void epset_queue(struct eset *es, struct ereg *r, bool wake)
 	if (add && wake)
 		__atomic_add_fetch(&es->touches, 1, __ATOMIC_SEQ_CST);
 	runlock(es);
-	if (add && was_empty && wake)
+	if (add && wake)
 		kick(es);
 }
 
@@ -487,6 +490,7 @@ bool epset_ready_empty(struct eset *es)
 
 size_t epset_take_ready(struct eset *es)
 {
+	__atomic_store_n(&es->kick_pending, false, __ATOMIC_SEQ_CST);
 	rlock(es);
 	size_t n = 0;
 	for (struct ereg *r = es->rhead; r; r = r->rnext)

@@ -92,6 +92,7 @@ struct eset {
 	struct ereg *rhead, *rtail;
 	int waiters;        /* atomic: threads blocked in the kernel wait */
 	unsigned touches;   /* atomic: entries queued from outside a wait */
+	bool kick_pending;  /* atomic: the eventfd was written since the last take */
 	int nested_in;      /* atomic: registrations of this set inside others */
 	int kfd;            /* atomic: eventfd in the kernel set that wakes waiters, or -1 */
 	unsigned missed;    /* epset_missed at our last full look */

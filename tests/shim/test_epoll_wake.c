@@ -1,0 +1,117 @@
+/*
+ * test_epoll_wake: wake-ups that only tlshim can give (issue 10: none may
+ * be lost). A thread is blocked in epoll_wait while decrypted plaintext
+ * already waits inside tlshim and the kernel socket is empty, so the
+ * kernel has nothing to report; another thread then makes that plaintext
+ * visible to the set with EPOLL_CTL_MOD, as a plaintext socket's MOD
+ * would (epoll_ctl(2): a MOD reports the current state):
+ * - directly: the waiter on that set must wake within a second;
+ * - through nesting: the TLS socket sits in an inner set, the waiter
+ *   blocks on the outer set that holds the inner one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "epoll_helpers.h"
+#include "shimtest.h"
+
+static const char policy[] = "[in]\n"
+			     "role = server\n"
+			     "port = @P0@\n"
+			     "cert = @CERTS@/server-p256.crt\n"
+			     "key = @CERTS@/server-p256.key\n"
+			     "[out]\n"
+			     "role = client\n"
+			     "port = @P0@\n"
+			     "ca = @CERTS@/ca.crt\n";
+
+/* A connected pair whose server end holds 90 bytes of plaintext inside
+ * tlshim, none in the kernel: 100 were sent, the server read 10. */
+static void pair_with_plaintext(int *cfd, int *sfd)
+{
+	*cfd = ep_tcp_socket(SOCK_NONBLOCK);
+	CHECK_EQ(ep_connect(*cfd, shimtest_port(0)), EINPROGRESS);
+	*sfd = accept4(shimtest_listener(0), NULL, NULL, SOCK_NONBLOCK);
+	CHECK(*sfd >= 0);
+	int64_t end = shimtest_now_ms() + 5000;
+	bool up = false;
+	while (!up && shimtest_now_ms() < end) {
+		struct pollfd p[2] = {{.fd = *cfd, .events = POLLOUT},
+				      {.fd = *sfd, .events = POLLIN}};
+		poll(p, 2, 100);
+		up = p[0].revents & POLLOUT;
+	}
+	CHECK(up);
+	char buf[100];
+	memset(buf, 'p', sizeof buf);
+	CHECK_EQ(write(*cfd, buf, sizeof buf), (ssize_t)sizeof buf);
+	struct pollfd p = {.fd = *sfd, .events = POLLIN};
+	CHECK_EQ(poll(&p, 1, 5000), 1);
+	CHECK_EQ(read(*sfd, buf, 10), 10);
+	int avail = 0;
+	CHECK_EQ(ioctl(*sfd, FIONREAD, &avail), 0);
+	CHECK_EQ(avail, 90);
+}
+
+struct waiter {
+	int ep;
+	uint64_t tag;
+	int n;
+	uint64_t got;
+	int64_t ms;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+	int64_t t0 = shimtest_now_ms();
+	struct epoll_event ev;
+	w->n = epoll_wait(w->ep, &ev, 1, 5000);
+	w->got = w->n == 1 ? ev.data.u64 : 0;
+	w->ms = shimtest_now_ms() - t0;
+	return NULL;
+}
+
+static void mod_wakes(bool nested)
+{
+	int cfd, sfd;
+	pair_with_plaintext(&cfd, &sfd);
+	int inner = epoll_create1(0), outer = nested ? epoll_create1(0) : inner;
+	/* Registered for nothing yet (as a server does while it is busy). */
+	CHECK_EQ(ep_ctl(inner, EPOLL_CTL_ADD, sfd, EPOLLRDHUP, 1), 0);
+	if (nested)
+		CHECK_EQ(ep_ctl(outer, EPOLL_CTL_ADD, inner, EPOLLIN, 2), 0);
+	struct epoll_event ev;
+	CHECK_EQ(epoll_wait(outer, &ev, 1, 100), 0);
+	struct waiter w = {.ep = outer};
+	pthread_t t = shimtest_thread(wait_thread, &w);
+	shimtest_sleep_ms(200); /* let it block in the kernel */
+	CHECK_EQ(ep_ctl(inner, EPOLL_CTL_MOD, sfd, EPOLLIN, 1), 0);
+	pthread_join(t, NULL);
+	CHECK_EQ(w.n, 1);
+	CHECK_EQ(w.got, nested ? 2u : 1u);
+	CHECK(w.ms < 1500);
+	if (nested)
+		CHECK_EQ(ep_wait_tag(inner, 1, 1000), EPOLLIN);
+	char buf[100];
+	CHECK_EQ(read(sfd, buf, sizeof buf), 90);
+	close(cfd);
+	close(sfd);
+	if (nested)
+		close(outer);
+	close(inner);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	shimtest_start(argv, 1, policy);
+	mod_wakes(false);
+	mod_wakes(true);
+	return check_exit("shim/epoll_wake");
+}
