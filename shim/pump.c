@@ -868,6 +868,11 @@ void pump_progress(sconn *s, int fd)
 					flush_if_free(s, fd);
 			}
 			UNLOCK_RD(s, pr);
+		} else {
+			/* A reader in another thread: what the socket has is its
+			 * to take; if it stops short, its settle() must queue us
+			 * (the kernel's edge was spent here). */
+			__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 		}
 	}
 	unpin(s);
