@@ -8,6 +8,9 @@
  * - directly: the waiter on that set must wake within a second;
  * - through nesting: the TLS socket sits in an inner set, the waiter
  *   blocks on the outer set that holds the inner one.
+ * And an epoll set shared across fork: the child waits on the set the
+ * parent made (level-triggered) while the parent writes; the child reads
+ * in two pieces and is told of the rest, which waits inside tlshim.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,11 +110,52 @@ static void mod_wakes(bool nested)
 	close(inner);
 }
 
+struct forked {
+	int ep, sfd;
+};
+
+static void child_reads(void *arg)
+{
+	struct forked *f = arg;
+	struct epoll_event ev;
+	CHECK_EQ(epoll_wait(f->ep, &ev, 1, 5000), 1);
+	char buf[100];
+	size_t got = 0;
+	for (int i = 0; i < 20 && got < 100; i++) {
+		ssize_t r = read(f->sfd, buf + got, got ? sizeof buf - got : 10);
+		if (r > 0)
+			got += (size_t)r;
+		if (got < 100) /* the rest waits inside tlshim (or is on its way) */
+			CHECK_EQ(epoll_wait(f->ep, &ev, 1, 5000), 1);
+	}
+	CHECK_EQ(got, 100);
+}
+
+static void fork_shares_set(void)
+{
+	int cfd, sfd;
+	pair_with_plaintext(&cfd, &sfd);
+	char buf[100];
+	CHECK_EQ(read(sfd, buf, sizeof buf), 90); /* drained: nothing buffered */
+	int ep = epoll_create1(0);
+	CHECK_EQ(ep_ctl(ep, EPOLL_CTL_ADD, sfd, EPOLLIN, 1), 0);
+	struct forked f = {ep, sfd};
+	pid_t pid = shimtest_fork(child_reads, &f);
+	shimtest_sleep_ms(200);
+	memset(buf, 'f', sizeof buf);
+	CHECK_EQ(write(cfd, buf, sizeof buf), (ssize_t)sizeof buf);
+	CHECK_EQ(shimtest_wait(pid), 0);
+	close(cfd);
+	close(sfd);
+	close(ep);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
 	mod_wakes(false);
 	mod_wakes(true);
+	fork_shares_set();
 	return check_exit("shim/epoll_wake");
 }
