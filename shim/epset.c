@@ -223,6 +223,28 @@ struct ereg *epset_find(const struct eset *es, int fd)
 	}
 }
 
+/* The plain list: what a walk after a shim_fd_epoch change looks at, so
+ * that it costs O(plain registrations), not O(all). */
+static void plain_add(struct eset *es, struct ereg *r)
+{
+	r->pprev = NULL;
+	r->pnext = es->plain;
+	if (es->plain)
+		es->plain->pprev = r;
+	es->plain = r;
+}
+
+static void plain_del(struct eset *es, struct ereg *r)
+{
+	if (r->pprev)
+		r->pprev->pnext = r->pnext;
+	else
+		es->plain = r->pnext;
+	if (r->pnext)
+		r->pnext->pprev = r->pprev;
+	r->pnext = r->pprev = NULL;
+}
+
 int epset_hash_add(struct eset *es, struct ereg *r)
 {
 	if ((es->count + 1) * 2 > es->hcap) {
@@ -247,6 +269,9 @@ int epset_hash_add(struct eset *es, struct ereg *r)
 		i = (i + 1) & (es->hcap - 1);
 	es->hash[i] = r;
 	es->count++;
+	r->hashed = true;
+	if (r->kind == REG_PLAIN)
+		plain_add(es, r);
 	return 0;
 }
 
@@ -257,6 +282,9 @@ void epset_hash_del(struct eset *es, struct ereg *r)
 		i = (i + 1) & mask;
 	es->hash[i] = NULL;
 	es->count--;
+	if (r->kind == REG_PLAIN)
+		plain_del(es, r);
+	r->hashed = false;
 	/* Backward shift: re-place the rest of the cluster. */
 	for (size_t j = (i + 1) & mask; es->hash[j]; j = (j + 1) & mask) {
 		struct ereg *x = es->hash[j];
@@ -332,6 +360,8 @@ int epset_make_tls(struct eset *es, struct ereg *r, sconn *s)
 {
 	if (epset_slot_take(es, r) < 0)
 		return -1;
+	if (r->hashed && r->kind == REG_PLAIN)
+		plain_del(es, r);
 	r->kind = REG_TLS;
 	r->set = es;
 	r->s = s;
@@ -347,6 +377,8 @@ int epset_make_nested(struct eset *es, struct ereg *r, struct eset *inner)
 {
 	if (epset_spec_add(es, r) < 0)
 		return -1;
+	if (r->hashed && r->kind == REG_PLAIN)
+		plain_del(es, r);
 	r->kind = REG_NESTED;
 	r->set = es;
 	r->inner = inner;
@@ -373,8 +405,12 @@ void epset_make_plain(struct eset *es, struct ereg *r)
 		__atomic_sub_fetch(&r->inner->nested_in, 1, __ATOMIC_SEQ_CST);
 		epset_unref(r->inner);
 		r->inner = NULL;
+	} else {
+		return;
 	}
 	r->kind = REG_PLAIN;
+	if (r->hashed)
+		plain_add(es, r);
 }
 
 void epset_reg_free(struct eset *es, struct ereg *r)

@@ -61,6 +61,9 @@ struct ereg {
 	struct ereg *rnext, *rprev;
 	bool queued;
 	struct ereg *wnext; /* REG_TLS: the connection's next registration (epset_watch) */
+	/* In the fd index; then, while REG_PLAIN, on the set's plain list. */
+	bool hashed;
+	struct ereg *pnext, *pprev;
 };
 
 /* The side table of one epoll set. */
@@ -74,6 +77,7 @@ struct eset {
 	size_t nspec, capspec;
 	size_t nnested;      /* == nspec */
 	size_t ntls;         /* registrations of kind TLS */
+	struct ereg *plain;  /* the hashed registrations of kind PLAIN (refresh) */
 	struct ereg **slots; /* tag slot -> TLS registration */
 	uint32_t *slotgen;
 	size_t nslots, capslots;

@@ -260,10 +260,9 @@ static void refresh_plain(struct eset *es)
 	if (epoch == es->epoch)
 		return;
 	__atomic_store_n(&es->epoch, epoch, __ATOMIC_RELAXED);
-	for (size_t i = 0; i < es->hcap; i++) {
-		struct ereg *r = es->hash[i];
-		if (!r || r->kind != REG_PLAIN)
-			continue;
+	struct ereg *next;
+	for (struct ereg *r = es->plain; r; r = next) {
+		next = r->pnext; /* r may leave the list */
 		sconn *s = fdtab_get(r->fd) ? fdtab_acquire(r->fd) : NULL;
 		if (s && !sconn_plaintext(s)) {
 			if (epset_make_tls(es, r, s) < 0) {
@@ -294,12 +293,10 @@ static void refresh_plain(struct eset *es)
 		if (epset_make_nested(es, r, in) < 0)
 			epset_unref(in);
 	}
-	for (size_t i = 0; i < es->hcap;) {
-		struct ereg *r = es->hash[i];
-		if (r && r->kind == REG_PLAIN && r->gone)
-			epset_reg_free(es, r); /* slot i now holds the next of its cluster */
-		else
-			i++;
+	for (struct ereg *r = es->plain; r; r = next) {
+		next = r->pnext;
+		if (r->gone)
+			epset_reg_free(es, r);
 	}
 }
 
