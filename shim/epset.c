@@ -368,7 +368,7 @@ int epset_make_tls(struct eset *es, struct ereg *r, sconn *s)
 	r->kev = 0;
 	r->fired = r->hup = r->off = false;
 	r->last_vis = 0;
-	es->ntls++;
+	__atomic_add_fetch(&es->ntls, 1, __ATOMIC_RELAXED); /* read unlocked by waits */
 	epset_watch(r);
 	return 0;
 }
@@ -396,7 +396,7 @@ void epset_make_plain(struct eset *es, struct ereg *r)
 		epset_unwatch(r);
 		epset_unqueue(es, r);
 		epset_slot_put(es, r);
-		es->ntls--;
+		__atomic_sub_fetch(&es->ntls, 1, __ATOMIC_RELAXED);
 		shim_unref(r->s);
 		r->s = NULL;
 	} else if (r->kind == REG_NESTED) {
@@ -487,7 +487,7 @@ void epset_queue(struct eset *es, struct ereg *r, bool wake)
 		if (es->rtail)
 			es->rtail->rnext = r;
 		else
-			es->rhead = r;
+			__atomic_store_n(&es->rhead, r, __ATOMIC_RELEASE);
 		es->rtail = r;
 	}
 	if (add && wake)
@@ -502,7 +502,7 @@ static void unlink_locked(struct eset *es, struct ereg *r)
 	if (r->rprev)
 		r->rprev->rnext = r->rnext;
 	else
-		es->rhead = r->rnext;
+		__atomic_store_n(&es->rhead, r->rnext, __ATOMIC_RELEASE);
 	if (r->rnext)
 		r->rnext->rprev = r->rprev;
 	else
@@ -563,7 +563,7 @@ void epset_watch(struct ereg *r)
 	pthread_mutex_t *m = watch_lock(r->s);
 	in_ready_lock++;
 	pthread_mutex_lock(m);
-	r->wnext = r->s->watch;
+	__atomic_store_n(&r->wnext, r->s->watch, __ATOMIC_RELAXED);
 	/* Read without the lock by epset_touch's "in any set?" test. */
 	__atomic_store_n(&r->s->watch, r, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(m);
@@ -580,7 +580,7 @@ void epset_unwatch(struct ereg *r)
 		pp = &(*pp)->wnext;
 	if (*pp)
 		__atomic_store_n(pp, r->wnext, __ATOMIC_SEQ_CST);
-	r->wnext = NULL;
+	__atomic_store_n(&r->wnext, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(m);
 	in_ready_lock--;
 }
@@ -593,7 +593,7 @@ void epset_touch(sconn *s)
 void epset_touch_except(sconn *s, const struct ereg *skip)
 {
 	struct ereg *w = __atomic_load_n(&s->watch, __ATOMIC_SEQ_CST);
-	if (!w || (w == skip && !w->wnext))
+	if (!w || (w == skip && !__atomic_load_n(&w->wnext, __ATOMIC_RELAXED)))
 		return;
 	int saved = errno;
 	if (in_ready_lock) { /* a signal handler inside our own locks */

@@ -342,9 +342,9 @@ static void refresh_nested(struct eset *es)
 static void refresh_missed(struct eset *es)
 {
 	unsigned m = __atomic_load_n(&epset_missed, __ATOMIC_ACQUIRE);
-	if (m == es->missed)
+	if (m == __atomic_load_n(&es->missed, __ATOMIC_RELAXED))
 		return;
-	es->missed = m;
+	__atomic_store_n(&es->missed, m, __ATOMIC_RELAXED); /* read unlocked by waits */
 	for (size_t i = 0; i < es->hcap; i++)
 		if (es->hash[i] && es->hash[i]->kind == REG_TLS)
 			requeue(es, es->hash[i]);
@@ -754,7 +754,8 @@ static int tls_wait(struct eset *es, struct epoll_event *evs, int maxevents, int
 			    __atomic_load_n(&es->nspec, __ATOMIC_RELAXED) ||
 			    __atomic_load_n(&shim_fd_epoch, __ATOMIC_ACQUIRE) !=
 				    __atomic_load_n(&es->epoch, __ATOMIC_RELAXED) ||
-			    (tls && __atomic_load_n(&epset_missed, __ATOMIC_RELAXED) != es->missed);
+			    (tls && __atomic_load_n(&epset_missed, __ATOMIC_RELAXED) !=
+					    __atomic_load_n(&es->missed, __ATOMIC_RELAXED));
 		if (tls)
 			__atomic_add_fetch(&epset_stat_waits, 1, __ATOMIC_RELAXED);
 		if (scan) {
