@@ -2,10 +2,11 @@
  * rr_loop: a request/response loop for syscalls.sh (issue 10 item 1), the
  * shape of a redis or memcached connection: a forked blocking client sends
  * a 64-byte request, waits for the 64-byte answer, ROUNDS times; the server
- * waits with epoll_wait (level-triggered EPOLLIN, like redis) or poll, then
- * read()s and write()s.
+ * waits with epoll_wait (level-triggered EPOLLIN, like redis; or
+ * edge-triggered, reading until EAGAIN, like nginx) or poll, then read()s
+ * and write()s.
  *
- *     rr_loop tls|plain epoll|poll ROUNDS
+ *     rr_loop tls|plain epoll|epollet|poll ROUNDS
  *
  * tls: through the shim (shimtest_start re-execs it under the library, a
  * server and a client rule on the listener's port); plain: the same
@@ -65,13 +66,19 @@ static void client(uint16_t port, int rounds)
 }
 
 /* Answer every whole request in ${buf}; false on end of stream or error. */
-static bool serve(int fd, size_t *have, int *answered, int rounds)
+static bool serve(int fd, size_t *have, int *answered, int rounds, bool until_eagain)
 {
 	static char buf[16384];
-	ssize_t r = read(fd, buf + *have, sizeof buf - *have);
-	if (r <= 0)
-		return r < 0 && errno == EAGAIN;
-	*have += (size_t)r;
+	for (;;) {
+		ssize_t r = read(fd, buf + *have, sizeof buf - *have);
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0)
+			return false;
+		*have += (size_t)r;
+		if (!until_eagain || *have == sizeof buf)
+			break;
+	}
 	char resp[MSG];
 	memset(resp, 'r', sizeof resp);
 	while (*have >= MSG) {
@@ -90,7 +97,8 @@ int main(int argc, char **argv)
 {
 	if (argc != 4)
 		return 2;
-	bool tls = strcmp(argv[1], "tls") == 0, use_epoll = strcmp(argv[2], "epoll") == 0;
+	bool tls = strcmp(argv[1], "tls") == 0, et = strcmp(argv[2], "epollet") == 0;
+	bool use_epoll = et || strcmp(argv[2], "epoll") == 0;
 	int rounds = atoi(argv[3]);
 	int lfd;
 	uint16_t port;
@@ -118,7 +126,7 @@ int main(int argc, char **argv)
 	int answered = 0, ep = -1;
 	if (use_epoll) {
 		ep = epoll_create1(0);
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+		struct epoll_event ev = {.events = EPOLLIN | (et ? EPOLLET : 0), .data.fd = fd};
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 			return 1;
 	}
@@ -133,7 +141,7 @@ int main(int argc, char **argv)
 			if (poll(&p, 1, 10000) <= 0)
 				break;
 		}
-		if (!serve(fd, &have, &answered, rounds))
+		if (!serve(fd, &have, &answered, rounds, et))
 			break;
 	}
 	int st;

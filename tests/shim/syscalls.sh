@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # syscalls.sh RR_LOOP: syscall parity on the request/response path (issue 10
-# item 1). Runs rr_loop (1,000 round trips, epoll and poll servers) under
+# item 1). Runs rr_loop (1,000 round trips; epoll level- and edge-triggered
+# and poll servers) under
 # strace -f, with and without tlshim, counts every process's system calls
 # between its two getppid() markers (after the handshake and a warm-up
 # round), and fails when tlshim's count exceeds plaintext's by more than 2%.
@@ -32,7 +33,7 @@ count() {
 }
 
 fail=0
-for mode in epoll poll; do
+for mode in epoll epollet poll; do
 	declare -A got=()
 	for kind in plain tls; do
 		out=$base/$mode-$kind.trace
