@@ -180,20 +180,18 @@ static void note_sock_read(sconn *s, ssize_t r, size_t room)
 
 /* Readiness: a pump call that the program made is over. When it left
  * something the kernel will not report (plaintext, queued ciphertext, a
- * handshake under way, a failure, unread socket data, or it flushed what
- * an edge-triggered writer waits on), the connection's epoll
+ * handshake under way, a failure, unread socket data), the connection's epoll
  * registrations are queued on their ready lists (epset_touch). A
  * request/response loop leaves none of these behind: no cost. */
-static void settle(sconn *s, bool had_send)
+static void settle(sconn *s)
 {
 	if (!__atomic_load_n(&s->watch, __ATOMIC_SEQ_CST))
 		return;
 	unsigned st = tls_conn_state(s->tls);
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) || failed(s) ||
 	    __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) ||
-	    (st & (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED |
-		   TLS_ST_CLOSED)) ||
-	    had_send)
+	    (st &
+	     (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED | TLS_ST_CLOSED)))
 		epset_touch(s);
 }
 
@@ -615,20 +613,27 @@ int pump_handshake(sconn *s, int fd, bool block)
 	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		return 0;
 	int r = handshake_body(s, fd, block);
-	settle(s, false);
+	settle(s);
 	return r;
 }
 
 /* Flush from the read side without waiting for the write lock. */
-static void flush_if_free(sconn *s, int fd)
+static void flush_if_free(sconn *s, int fd, bool tell)
 {
 	sconn *pw;
 	if (TRYLOCK_WR(s, &pw) != 0)
 		return;
 	int saved = errno;
-	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK)
-		transport_failed(s, errno);
+	size_t len = 0;
+	bool had = tls_conn_sendbuf(s->tls, &len) != NULL;
+	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			transport_failed(s, errno);
+	} else if (had && tell) {
+		/* ${tell}: a program's read flushed what its writer queued; an
+		 * edge-triggered writer waits for that (hook_epoll.c). */
+		epset_touch(s);
+	}
 	errno = saved;
 	UNLOCK_WR(s, pw);
 }
@@ -673,7 +678,8 @@ static ssize_t recv_body(sconn *s, int fd, void *buf, size_t n, int flags)
 		}
 		unsigned st = tls_conn_state(s->tls);
 		if (st & TLS_ST_SEND)
-			flush_if_free(s, fd); /* an alert or the tail of the handshake */
+			flush_if_free(s, fd,
+				      true); /* an alert, the handshake's tail, queued data */
 		if (failed(s)) {
 			log_failure(s);
 			if (got > 0) {
@@ -721,9 +727,8 @@ static ssize_t recv_body(sconn *s, int fd, void *buf, size_t n, int flags)
 
 ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 {
-	bool had_send = tls_conn_state(s->tls) & TLS_ST_SEND;
 	ssize_t r = recv_body(s, fd, buf, n, flags);
-	settle(s, had_send);
+	settle(s);
 	return r;
 }
 
@@ -802,7 +807,7 @@ static ssize_t send_body(sconn *s, int fd, const void *buf, size_t n, int flags)
 ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 {
 	ssize_t r = send_body(s, fd, buf, n, flags);
-	settle(s, false);
+	settle(s);
 	return r;
 }
 
@@ -832,7 +837,7 @@ void pump_prepare(sconn *s, int fd)
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		handshake_if_free(s, fd);
 	else if (!sconn_plaintext(s) && (tls_conn_state(s->tls) & TLS_ST_SEND))
-		flush_if_free(s, fd);
+		flush_if_free(s, fd, false);
 	unpin(s);
 	errno = saved;
 }
@@ -845,7 +850,7 @@ void pump_progress(sconn *s, int fd)
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
 		handshake_if_free(s, fd);
 	} else if (!sconn_plaintext(s)) {
-		flush_if_free(s, fd);
+		flush_if_free(s, fd, false);
 		if (TRYLOCK_RD(s, &pr) == 0) {
 			unsigned st = tls_conn_state(s->tls);
 			if (st & TLS_ST_READABLE) /* no room: the socket keeps what it has */
@@ -865,7 +870,7 @@ void pump_progress(sconn *s, int fd)
 					 errno != EINTR)
 					transport_failed(s, errno);
 				if (tls_conn_state(s->tls) & TLS_ST_SEND)
-					flush_if_free(s, fd);
+					flush_if_free(s, fd, false);
 			}
 			UNLOCK_RD(s, pr);
 		} else {
@@ -973,7 +978,7 @@ void pump_shutdown_write(sconn *s, int fd)
 		UNLOCK_WR(s, pw);
 	}
 	unpin(s);
-	settle(s, false);
+	settle(s);
 }
 
 int pump_close_begin(sconn *s, int fd)
