@@ -8,6 +8,10 @@
  * - directly: the waiter on that set must wake within a second;
  * - through nesting: the TLS socket sits in an inner set, the waiter
  *   blocks on the outer set that holds the inner one.
+ * EPOLLEXCLUSIVE: a TLS socket in two sets, both exclusive, is reported
+ * (by at least one) with data and with plaintext left inside tlshim; a
+ * socket registered exclusive before connect() made it TLS reports
+ * EPOLLOUT once its handshake is done.
  * And an epoll set shared across fork: the child waits on the set the
  * parent made (level-triggered) while the parent writes; the child reads
  * in two pieces and is told of the rest, which waits inside tlshim.
@@ -110,6 +114,51 @@ static void mod_wakes(bool nested)
 	close(inner);
 }
 
+static void exclusive(void)
+{
+	int cfd, sfd;
+	pair_with_plaintext(&cfd, &sfd);
+	char buf[100];
+	CHECK_EQ(read(sfd, buf, sizeof buf), 90);
+	int e1 = epoll_create1(0), e2 = epoll_create1(0);
+	CHECK_EQ(ep_ctl(e1, EPOLL_CTL_ADD, sfd, EPOLLIN | EPOLLEXCLUSIVE, 1), 0);
+	CHECK_EQ(ep_ctl(e2, EPOLL_CTL_ADD, sfd, EPOLLIN | EPOLLEXCLUSIVE, 2), 0);
+	memset(buf, 'x', sizeof buf);
+	CHECK_EQ(write(cfd, buf, sizeof buf), (ssize_t)sizeof buf);
+	struct epoll_event ev;
+	int n1 = epoll_wait(e1, &ev, 1, 2000), n2 = epoll_wait(e2, &ev, 1, n1 == 1 ? 0 : 2000);
+	CHECK(n1 == 1 || n2 == 1);
+	CHECK_EQ(read(sfd, buf, 10), 10); /* 90 left inside tlshim */
+	n1 = epoll_wait(e1, &ev, 1, 1000);
+	n2 = epoll_wait(e2, &ev, 1, n1 == 1 ? 0 : 1000);
+	CHECK(n1 == 1 || n2 == 1);
+	CHECK_EQ(read(sfd, buf, sizeof buf), 90);
+	close(e1);
+	close(e2);
+	close(cfd);
+	close(sfd);
+
+	/* Exclusive, then connect(): the registration becomes TLS. */
+	int ep = epoll_create1(0);
+	cfd = ep_tcp_socket(SOCK_NONBLOCK);
+	CHECK_EQ(ep_ctl(ep, EPOLL_CTL_ADD, cfd, EPOLLOUT | EPOLLEXCLUSIVE, 3), 0);
+	CHECK_EQ(ep_connect(cfd, shimtest_port(0)), EINPROGRESS);
+	sfd = accept4(shimtest_listener(0), NULL, NULL, SOCK_NONBLOCK);
+	CHECK(sfd >= 0);
+	int64_t end = shimtest_now_ms() + 5000;
+	uint32_t got = 0;
+	while (!(got & EPOLLOUT) && shimtest_now_ms() < end) {
+		char c;
+		CHECK_EQ(read(sfd, &c, 1), -1); /* drives the server's handshake */
+		got = ep_wait_tag(ep, 3, 20);
+	}
+	CHECK(got & EPOLLOUT);
+	CHECK_EQ(write(cfd, "ok", 2), 2);
+	close(ep);
+	close(cfd);
+	close(sfd);
+}
+
 struct forked {
 	int ep, sfd;
 };
@@ -156,6 +205,7 @@ int main(int argc, char **argv)
 	shimtest_start(argv, 1, policy);
 	mod_wakes(false);
 	mod_wakes(true);
+	exclusive();
 	fork_shares_set();
 	return check_exit("shim/epoll_wake");
 }
