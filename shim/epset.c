@@ -8,11 +8,17 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "hooks.h"
+#include "log.h"
+#include "real.h"
 
 unsigned shim_fd_epoch;
+unsigned long epset_stat_waits, epset_stat_visits, epset_stat_rearms;
+unsigned epset_missed;
 
 static uint32_t magic;
 
@@ -39,6 +45,11 @@ uint64_t epset_tag(const struct ereg *r)
 	return (uint64_t)tag_magic() << 32 | (uint64_t)(r->gen & 0xff) << EPSET_SLOT_BITS | r->slot;
 }
 
+bool epset_is_kick(uint64_t d)
+{
+	return epset_is_tag(d) && (uint32_t)d == EPSET_KICK_SLOT;
+}
+
 bool epset_is_tag(uint64_t d)
 {
 	return magic && (uint32_t)(d >> 32) == magic;
@@ -53,6 +64,18 @@ struct ereg *epset_tagged(const struct eset *es, uint64_t d)
 	return r && (r->gen & 0xff) == ((d >> EPSET_SLOT_BITS) & 0xff) ? r : NULL;
 }
 
+/* At exit, at log level debug: what the waits cost (epset.h). */
+__attribute__((destructor)) static void report_stats(void)
+{
+	unsigned long w = __atomic_load_n(&epset_stat_waits, __ATOMIC_RELAXED);
+	if (w && shim_log_enabled(SHIM_LOG_DEBUG))
+		shim_log(SHIM_LOG_DEBUG,
+			 "epoll: %lu waits on sets with TLS registrations looked at %lu "
+			 "registrations and made %lu epoll_ctl calls for them",
+			 w, __atomic_load_n(&epset_stat_visits, __ATOMIC_RELAXED),
+			 __atomic_load_n(&epset_stat_rearms, __ATOMIC_RELAXED));
+}
+
 /* ---- the table of sets, by epoll descriptor (like fdtab) ---------------- */
 
 #define PAGE_BITS  12
@@ -60,7 +83,14 @@ struct ereg *epset_tagged(const struct eset *es, uint64_t d)
 #define PAGES      1024u
 #define STRIPES    64u
 
+#define WATCH_STRIPES 64u
+
 static struct eset **set_pages[PAGES];
+/* Guard each connection's list of registrations (sconn->watch), striped by
+ * the connection's address. Order: es->lock, then a watch stripe, then
+ * es->rlock. */
+static pthread_mutex_t watch_stripes[WATCH_STRIPES] = {[0 ... WATCH_STRIPES - 1] =
+							       PTHREAD_MUTEX_INITIALIZER};
 static pthread_mutex_t set_page_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t set_stripes[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 
@@ -141,9 +171,15 @@ static void after_fork_child(void)
 	for (unsigned p = 0; p < PAGES; p++) {
 		struct eset **page = set_pages[p];
 		for (unsigned i = 0; page && i < PAGE_SLOTS; i++)
-			if (page[i])
+			if (page[i]) {
 				pthread_mutex_init(&page[i]->lock, NULL);
+				pthread_mutex_init(&page[i]->rlock, NULL);
+				/* The parent's waiters are not ours. */
+				__atomic_store_n(&page[i]->waiters, 0, __ATOMIC_RELAXED);
+			}
 	}
+	for (unsigned i = 0; i < WATCH_STRIPES; i++)
+		pthread_mutex_init(&watch_stripes[i], NULL);
 }
 
 static void register_atfork(void)
@@ -160,7 +196,10 @@ struct eset *epset_new(int epfd)
 		return NULL;
 	es->refs = 1;
 	es->epfd = epfd;
+	es->kfd = -1;
 	pthread_mutex_init(&es->lock, NULL);
+	pthread_mutex_init(&es->rlock, NULL);
+	es->missed = __atomic_load_n(&epset_missed, __ATOMIC_ACQUIRE);
 	es->epoch = __atomic_load_n(&shim_fd_epoch, __ATOMIC_ACQUIRE);
 	tag_magic(); /* so epoll_ctl can tell when the program's data looks like a tag */
 	return es;
@@ -182,6 +221,28 @@ struct ereg *epset_find(const struct eset *es, int fd)
 		if (!r || r->fd == fd)
 			return r;
 	}
+}
+
+/* The plain list: what a walk after a shim_fd_epoch change looks at, so
+ * that it costs O(plain registrations), not O(all). */
+static void plain_add(struct eset *es, struct ereg *r)
+{
+	r->pprev = NULL;
+	r->pnext = es->plain;
+	if (es->plain)
+		es->plain->pprev = r;
+	es->plain = r;
+}
+
+static void plain_del(struct eset *es, struct ereg *r)
+{
+	if (r->pprev)
+		r->pprev->pnext = r->pnext;
+	else
+		es->plain = r->pnext;
+	if (r->pnext)
+		r->pnext->pprev = r->pprev;
+	r->pnext = r->pprev = NULL;
 }
 
 int epset_hash_add(struct eset *es, struct ereg *r)
@@ -208,6 +269,9 @@ int epset_hash_add(struct eset *es, struct ereg *r)
 		i = (i + 1) & (es->hcap - 1);
 	es->hash[i] = r;
 	es->count++;
+	r->hashed = true;
+	if (r->kind == REG_PLAIN)
+		plain_add(es, r);
 	return 0;
 }
 
@@ -218,6 +282,9 @@ void epset_hash_del(struct eset *es, struct ereg *r)
 		i = (i + 1) & mask;
 	es->hash[i] = NULL;
 	es->count--;
+	if (r->kind == REG_PLAIN)
+		plain_del(es, r);
+	r->hashed = false;
 	/* Backward shift: re-place the rest of the cluster. */
 	for (size_t j = (i + 1) & mask; es->hash[j]; j = (j + 1) & mask) {
 		struct ereg *x = es->hash[j];
@@ -259,7 +326,7 @@ int epset_slot_take(struct eset *es, struct ereg *r)
 	if (es->nfree) {
 		r->slot = es->freeslots[--es->nfree];
 	} else {
-		if (es->nslots >= (1u << EPSET_SLOT_BITS))
+		if (es->nslots >= (1u << EPSET_SLOT_BITS) - 1)
 			return -1;
 		if (es->nslots == es->capslots) {
 			size_t cap = es->capslots ? es->capslots * 2 : 8;
@@ -293,14 +360,16 @@ int epset_make_tls(struct eset *es, struct ereg *r, sconn *s)
 {
 	if (epset_slot_take(es, r) < 0)
 		return -1;
-	if (epset_spec_add(es, r) < 0) {
-		epset_slot_put(es, r);
-		return -1;
-	}
+	if (r->hashed && r->kind == REG_PLAIN)
+		plain_del(es, r);
 	r->kind = REG_TLS;
+	r->set = es;
 	r->s = s;
-	r->armed = r->fired = r->hup = r->off = false;
+	r->kev = 0;
+	r->fired = r->hup = r->off = false;
 	r->last_vis = 0;
+	__atomic_add_fetch(&es->ntls, 1, __ATOMIC_RELAXED); /* read unlocked by waits */
+	epset_watch(r);
 	return 0;
 }
 
@@ -308,9 +377,13 @@ int epset_make_nested(struct eset *es, struct ereg *r, struct eset *inner)
 {
 	if (epset_spec_add(es, r) < 0)
 		return -1;
+	if (r->hashed && r->kind == REG_PLAIN)
+		plain_del(es, r);
 	r->kind = REG_NESTED;
+	r->set = es;
 	r->inner = inner;
 	es->nnested++;
+	__atomic_add_fetch(&inner->nested_in, 1, __ATOMIC_SEQ_CST);
 	r->off = false;
 	r->last_vis = 0;
 	r->inner_seen = __atomic_load_n(&inner->harvests, __ATOMIC_ACQUIRE);
@@ -320,17 +393,24 @@ int epset_make_nested(struct eset *es, struct ereg *r, struct eset *inner)
 void epset_make_plain(struct eset *es, struct ereg *r)
 {
 	if (r->kind == REG_TLS) {
-		spec_del(es, r);
+		epset_unwatch(r);
+		epset_unqueue(es, r);
 		epset_slot_put(es, r);
+		__atomic_sub_fetch(&es->ntls, 1, __ATOMIC_RELAXED);
 		shim_unref(r->s);
 		r->s = NULL;
 	} else if (r->kind == REG_NESTED) {
 		spec_del(es, r);
 		es->nnested--;
+		__atomic_sub_fetch(&r->inner->nested_in, 1, __ATOMIC_SEQ_CST);
 		epset_unref(r->inner);
 		r->inner = NULL;
+	} else {
+		return;
 	}
 	r->kind = REG_PLAIN;
+	if (r->hashed)
+		plain_add(es, r);
 }
 
 void epset_reg_free(struct eset *es, struct ereg *r)
@@ -341,6 +421,199 @@ void epset_reg_free(struct eset *es, struct ereg *r)
 	free(r);
 }
 
+/* ---- the ready list ----------------------------------------------------- */
+
+/* A thread inside one of the locks a touch takes (a watch stripe, a ready
+ * list): a signal handler that interrupted it must not take them again. */
+static __thread int in_ready_lock __attribute__((tls_model("initial-exec")));
+
+static void rlock(struct eset *es)
+{
+	in_ready_lock++;
+	pthread_mutex_lock(&es->rlock);
+}
+
+static void runlock(struct eset *es)
+{
+	pthread_mutex_unlock(&es->rlock);
+	in_ready_lock--;
+}
+
+/* Wake a thread blocked in the kernel wait of ${es}, or of a set that
+ * holds ${es} (the kernel reports ${es} readable there), through an
+ * edge-triggered eventfd that lives in the kernel set: each write is a new
+ * edge, so it is never read. Made on first need. */
+static void kick(struct eset *es)
+{
+	if (!__atomic_load_n(&es->waiters, __ATOMIC_SEQ_CST) &&
+	    !__atomic_load_n(&es->nested_in, __ATOMIC_SEQ_CST))
+		return;
+	/* One write until a wait has taken the list again. */
+	if (__atomic_exchange_n(&es->kick_pending, true, __ATOMIC_SEQ_CST))
+		return;
+	int saved = errno;
+	int k = __atomic_load_n(&es->kfd, __ATOMIC_ACQUIRE);
+	if (k < 0) {
+		int fd = REAL(eventfd)(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+					 .data.u64 = (uint64_t)tag_magic() << 32 | EPSET_KICK_SLOT};
+		int none = -1;
+		if (fd < 0 || REAL(epoll_ctl)(es->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+		    !__atomic_compare_exchange_n(&es->kfd, &none, fd, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			if (fd >= 0)
+				REAL(close)(fd);
+			k = __atomic_load_n(&es->kfd, __ATOMIC_ACQUIRE);
+		} else {
+			k = fd;
+		}
+	}
+	if (k >= 0) {
+		uint64_t one = 1;
+		if (REAL(write)(k, &one, sizeof one) < 0) { /* nothing more we can do */
+		}
+	}
+	errno = saved;
+}
+
+void epset_queue(struct eset *es, struct ereg *r, bool wake)
+{
+	rlock(es);
+	bool add = !r->queued;
+	if (add) {
+		r->queued = true;
+		r->rnext = NULL;
+		r->rprev = es->rtail;
+		if (es->rtail)
+			es->rtail->rnext = r;
+		else
+			__atomic_store_n(&es->rhead, r, __ATOMIC_RELEASE);
+		es->rtail = r;
+	}
+	if (add && wake)
+		__atomic_add_fetch(&es->touches, 1, __ATOMIC_SEQ_CST);
+	runlock(es);
+	if (add && wake)
+		kick(es);
+}
+
+static void unlink_locked(struct eset *es, struct ereg *r)
+{
+	if (r->rprev)
+		r->rprev->rnext = r->rnext;
+	else
+		__atomic_store_n(&es->rhead, r->rnext, __ATOMIC_RELEASE);
+	if (r->rnext)
+		r->rnext->rprev = r->rprev;
+	else
+		es->rtail = r->rprev;
+	r->rnext = r->rprev = NULL;
+	r->queued = false;
+}
+
+void epset_unqueue(struct eset *es, struct ereg *r)
+{
+	rlock(es);
+	if (r->queued)
+		unlink_locked(es, r);
+	runlock(es);
+}
+
+bool epset_ready_empty(struct eset *es)
+{
+	return !__atomic_load_n(&es->rhead, __ATOMIC_ACQUIRE);
+}
+
+size_t epset_take_ready(struct eset *es)
+{
+	__atomic_store_n(&es->kick_pending, false, __ATOMIC_SEQ_CST);
+	rlock(es);
+	size_t n = 0;
+	for (struct ereg *r = es->rhead; r; r = r->rnext)
+		n++;
+	if (n > es->rbufcap) {
+		size_t cap = n * 2;
+		struct ereg **b = realloc(es->rbuf, cap * sizeof *b);
+		if (!b) {
+			runlock(es);
+			return 0;
+		}
+		es->rbuf = b;
+		es->rbufcap = cap;
+	}
+	n = 0;
+	while (es->rhead) {
+		struct ereg *r = es->rhead;
+		unlink_locked(es, r);
+		es->rbuf[n++] = r;
+	}
+	runlock(es);
+	return n;
+}
+
+/* ---- a connection's registrations --------------------------------------- */
+
+static pthread_mutex_t *watch_lock(const sconn *s)
+{
+	return &watch_stripes[((uintptr_t)s >> 6) % WATCH_STRIPES];
+}
+
+void epset_watch(struct ereg *r)
+{
+	pthread_mutex_t *m = watch_lock(r->s);
+	in_ready_lock++;
+	pthread_mutex_lock(m);
+	__atomic_store_n(&r->wnext, r->s->watch, __ATOMIC_RELAXED);
+	/* Read without the lock by epset_touch's "in any set?" test. */
+	__atomic_store_n(&r->s->watch, r, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(m);
+	in_ready_lock--;
+}
+
+void epset_unwatch(struct ereg *r)
+{
+	pthread_mutex_t *m = watch_lock(r->s);
+	in_ready_lock++;
+	pthread_mutex_lock(m);
+	struct ereg **pp = &r->s->watch;
+	while (*pp && *pp != r)
+		pp = &(*pp)->wnext;
+	if (*pp)
+		__atomic_store_n(pp, r->wnext, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&r->wnext, NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(m);
+	in_ready_lock--;
+}
+
+void epset_touch(sconn *s)
+{
+	epset_touch_except(s, NULL);
+}
+
+void epset_touch_except(sconn *s, const struct ereg *skip)
+{
+	struct ereg *w = __atomic_load_n(&s->watch, __ATOMIC_SEQ_CST);
+	if (!w || (w == skip && !__atomic_load_n(&w->wnext, __ATOMIC_RELAXED)))
+		return;
+	int saved = errno;
+	if (in_ready_lock) { /* a signal handler inside our own locks */
+		__atomic_add_fetch(&epset_missed, 1, __ATOMIC_SEQ_CST);
+		errno = saved;
+		return;
+	}
+	pthread_mutex_t *m = watch_lock(s);
+	in_ready_lock++;
+	pthread_mutex_lock(m);
+	in_ready_lock--;
+	for (struct ereg *r = s->watch; r; r = r->wnext)
+		if (r != skip)
+			epset_queue(r->set, r, true);
+	in_ready_lock++;
+	pthread_mutex_unlock(m);
+	in_ready_lock--;
+	errno = saved;
+}
+
 void epset_unref(struct eset *es)
 {
 	if (!es || __atomic_sub_fetch(&es->refs, 1, __ATOMIC_ACQ_REL) != 0)
@@ -349,12 +622,19 @@ void epset_unref(struct eset *es)
 		struct ereg *r = es->hash[i];
 		if (!r)
 			continue;
-		if (r->kind == REG_TLS)
+		if (r->kind == REG_TLS) {
+			epset_unwatch(r);
 			shim_unref(r->s);
-		else if (r->kind == REG_NESTED)
+		} else if (r->kind == REG_NESTED) {
+			__atomic_sub_fetch(&r->inner->nested_in, 1, __ATOMIC_SEQ_CST);
 			epset_unref(r->inner);
+		}
 		free(r);
 	}
+	if (es->kfd >= 0)
+		REAL(close)(es->kfd);
+	free(es->rbuf);
+	pthread_mutex_destroy(&es->rlock);
 	free(es->hash);
 	free(es->spec);
 	free(es->slots);

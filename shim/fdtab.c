@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "epset.h"
 #include "sconn.h"
 
 #define PAGE_BITS  12
@@ -122,6 +123,10 @@ struct sconn *fdtab_set(int fd, struct sconn *s)
 		sconn_ref(s);
 	struct sconn *old = __atomic_exchange_n(&page[u & (PAGE_SLOTS - 1)], s, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(m);
+	/* Readiness: the epoll registrations of ${old} at this number are
+	 * stale now; the next wait of their sets drops them (hook_epoll.c). */
+	if (old && old != s)
+		epset_touch(old);
 	return old;
 }
 

@@ -11,23 +11,33 @@
  * data; epset.h), and the registrations of TLS descriptors are split in
  * two:
  *
- * - In the kernel set a TLS descriptor is registered with what the ENGINE
- *   needs (pump_revents' need), EPOLLONESHOT, and a tag of ours instead of
- *   the program's data. One-shot: after each report we decide whether and
- *   for what to re-arm, so a condition we cannot act on (a hang-up behind
- *   unread plaintext, an edge the program already saw) never spins.
- * - What the program sees is synthesized: before each wait, and for each
- *   tagged kernel report, the connection is advanced (pump_progress) and
- *   pump_revents says what it is ready for; level-triggered,
- *   edge-triggered and EPOLLONESHOT semantics are applied here.
+ * - In the kernel set a TLS descriptor is registered edge-triggered
+ *   (EPOLLET) with a tag of ours instead of the program's data, for what
+ *   the program asked (EPOLLIN/EPOLLOUT) plus what the ENGINE needs
+ *   (pump_revents' need). Edge-triggered, so a condition we cannot act on
+ *   (a hang-up behind unread plaintext, data the engine has no room for, an
+ *   edge the program already saw) never spins; and the item stays armed,
+ *   so a request/response loop costs no epoll_ctl at all: the item is
+ *   changed only when the engine needs an event it lacks, when the
+ *   program changes its interest (its own epoll_ctl), or once after a
+ *   report nobody wanted (issue 10 item 1).
+ * - What the program sees is synthesized: for each tagged kernel report,
+ *   and for each registration on the set's ready list, the connection is
+ *   advanced (pump_progress) and pump_revents says what it is ready for;
+ *   level-triggered, edge-triggered and EPOLLONESHOT semantics are
+ *   applied here.
  *
- * Edge-triggered TLS registrations get a new edge whenever what is visible
- * grows, for EPOLLIN whenever the waiting plaintext changed (a record was
- * opened, or the program read some) and for EPOLLOUT whenever records were
- * sealed since we last looked (tls_conn_records): a reader that takes one
- * byte per wake-up still gets every byte, and a writer that hit EAGAIN
- * hears of the room again even if its own next read flushed the queue.
- * Over-reporting is tolerated; a missed wake-up is not.
+ * The ready list (epset.h) holds what the kernel cannot report: the pump
+ * queues a connection's registrations (epset_touch) when it leaves
+ * decrypted plaintext or queued ciphertext behind, when a handshake step
+ * is under way, when the socket may hold ciphertext it did not read (an
+ * edge the kernel will not repeat), and when a descriptor closes; a wait
+ * keeps a level-triggered registration queued while it is visible, and a
+ * handshaking one until it is done (its deadline). So a wait costs
+ * O(ready), not O(registered): idle TLS connections cost nothing
+ * (issue 10 item 2). A touch while another thread is blocked in the
+ * kernel wait (or while the set sits inside another set) wakes it through
+ * an edge-triggered eventfd of ours in the kernel set.
  *
  * Everything else passes through: other descriptors keep the program's
  * events and data in the kernel, and their reports are returned as the
@@ -42,11 +52,11 @@
  * something to report. Registrations whose descriptor was closed (the
  * connection behind the number changed) are dropped lazily.
  *
- * Cost: a wait on a set holding TLS registrations looks at each of them
- * (a few loads of engine state; a syscall only to re-arm one whose needs
- * changed), since the program's own reads and writes can leave plaintext
- * or ciphertext waiting without any kernel event. A set without them
+ * Cost: a wait on a set holding TLS registrations looks at the ready
+ * list only (a few loads of engine state per entry); a set without them
  * pays a lookup, a lock and a scan of the returned events for our tag.
+ * A plain registration made before its descriptor became TLS is found by
+ * a walk of the set's registrations, once per shim_fd_epoch change.
  *
  * Not covered: a dup of an epoll descriptor (the copy is not known as a
  * set), an epoll set shared across fork and changed in both processes, an
@@ -79,51 +89,76 @@
 static int kctl(struct eset *es, int op, int fd, uint32_t events, uint64_t data)
 {
 	struct epoll_event ev = {.events = events, .data.u64 = data};
+	__atomic_add_fetch(&epset_stat_rearms, 1, __ATOMIC_RELAXED);
 	return REAL(epoll_ctl)(es->epfd, op, fd, &ev);
 }
 
-/* Arm ${r}'s one-shot kernel item for ${need} (what the engine waits for)
- * unless it already waits for at least that. A terminal hang-up or a
- * delivered EPOLLONESHOT leaves it unarmed. Returns 0, or the errno of a
- * failed epoll_ctl (errno itself is kept). */
-static int arm(struct eset *es, struct ereg *r, uint32_t need)
+/* What the program asked of ${r} that the kernel can tell. */
+static uint32_t wanted(const struct ereg *r)
 {
-	if (r->off || r->hup || r->gone || (r->armed && !(need & ~r->armed_ev)))
+	return r->off ? 0 : r->events & (EPOLLIN | EPOLLOUT);
+}
+
+/* Give ${r}'s kernel item exactly the events ${kev} (edge-triggered, our
+ * tag). ${force}: the item still carries the program's own events and
+ * data (it was plain). Returns 0, or the errno of a failed epoll_ctl (the
+ * registration is then gone; errno itself is kept). */
+static int set_kev(struct eset *es, struct ereg *r, uint32_t kev, bool force)
+{
+	if (r->gone || (!force && kev == r->kev))
 		return 0;
 	int saved = errno;
-	uint32_t ev = need | EPOLLONESHOT;
 	int rc;
 	if (r->kexcl) { /* EPOLLEXCLUSIVE items cannot be modified: replace it */
 		REAL(epoll_ctl)(es->epfd, EPOLL_CTL_DEL, r->fd, NULL);
-		rc = kctl(es, EPOLL_CTL_ADD, r->fd, ev, epset_tag(r));
+		rc = kctl(es, EPOLL_CTL_ADD, r->fd, kev | EPOLLET, epset_tag(r));
 		r->kexcl = false;
 	} else {
-		rc = kctl(es, EPOLL_CTL_MOD, r->fd, ev, epset_tag(r));
+		rc = kctl(es, EPOLL_CTL_MOD, r->fd, kev | EPOLLET, epset_tag(r));
 	}
 	int e = rc == 0 ? 0 : errno;
-	if (rc == 0) {
-		r->armed = true;
-		r->armed_ev = need;
-	} else {
+	if (rc == 0)
+		r->kev = kev;
+	else
 		r->gone = true; /* closed behind our back */
-	}
 	errno = saved;
 	return e;
 }
 
+/* The kernel item of ${r} must report at least what the engine needs
+ * (${need}) and the program asked: grow it when it lacks some. Never
+ * shrinks (that would cost an epoll_ctl each time the need comes back). */
+static void arm(struct eset *es, struct ereg *r, uint32_t need)
+{
+	uint32_t k = (need | wanted(r)) & (EPOLLIN | EPOLLOUT);
+	if (r->hup || (k & ~r->kev) == 0)
+		return;
+	set_kev(es, r, r->kev | k, false);
+}
+
 /* What the program should see now for the TLS registration ${r}; with
- * ${commit}, the edge and one-shot state take it as delivered. ${*wake}
- * is lowered to the handshake deadline. */
-static uint32_t look_tls(struct eset *es, struct ereg *r, uint64_t now, uint64_t *wake, bool commit)
+ * ${commit}, the edge and one-shot state take it as delivered. ${kreport}:
+ * the events of the kernel report being translated (0 for a look from the
+ * ready list). ${*wake} is lowered to the handshake deadline. */
+static uint32_t look_tls(struct eset *es, struct ereg *r, uint64_t now, uint64_t *wake, bool commit,
+			 uint32_t kreport)
 {
 	sconn *s = r->s;
+	__atomic_add_fetch(&epset_stat_visits, 1, __ATOMIC_RELAXED);
 	if (r->off || r->gone || sconn_plaintext(s))
 		return 0;
 	bool ready = __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
-	if (r->fired || r->hup || (!ready && now >= s->deadline_us)) {
+	/* A kernel report, a deadline, or ciphertext the socket may still hold
+	 * (its edge was spent while the engine had no room): read now. */
+	bool more = ready && __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) &&
+		    !(tls_conn_state(s->tls) & TLS_ST_READABLE);
+	if (r->fired || r->hup || more || (!ready && now >= s->deadline_us)) {
 		r->fired = false;
 		pump_progress(s, r->fd);
 		ready = __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
+		/* We took in what the socket had: its edge is spent for the
+		 * other sets holding this connection too. */
+		epset_touch_except(s, r);
 	}
 	short need = 0;
 	uint32_t vis = (uint16_t)pump_revents(s, (short)(r->events & (EPOLLIN | EPOLLOUT)), &need);
@@ -167,7 +202,32 @@ static uint32_t look_tls(struct eset *es, struct ereg *r, uint64_t now, uint64_t
 	}
 	if (out && commit && (r->events & EPOLLONESHOT))
 		r->off = true;
+	/* A kernel report nobody wanted (the program stopped asking for it,
+	 * the handshake needed it): drop it from the item, once, so it does
+	 * not wake the next waits. */
+	uint32_t keep = ((uint32_t)need | wanted(r)) & (EPOLLIN | EPOLLOUT);
+	if (!out && (kreport & r->kev & ~keep & (EPOLLIN | EPOLLOUT)))
+		set_kev(es, r, r->kev & (keep | ~(EPOLLIN | EPOLLOUT)), false);
 	return out;
+}
+
+/* After a committed look that returned ${out}: must ${r} stay on the ready
+ * list? While handshaking (its deadline), and while a level-triggered
+ * registration stays visible (the kernel will not say it again). */
+static bool stays_ready(const struct ereg *r, uint32_t out)
+{
+	if (r->kind != REG_TLS || r->gone || r->off)
+		return false;
+	if (!__atomic_load_n(&r->s->ready, __ATOMIC_ACQUIRE) && !sconn_plaintext(r->s))
+		return !(out & EPOLLERR) || !(r->events & EPOLLET);
+	return out && !(r->events & EPOLLET);
+}
+
+/* Put ${r} back on the ready list for the next wait, without waking
+ * anyone (this wait reports it). */
+static void requeue(struct eset *es, struct ereg *r)
+{
+	epset_queue(es, r, false);
 }
 
 static bool set_visible(struct eset *es, int depth, uint64_t now, uint64_t *wake);
@@ -192,82 +252,113 @@ static uint32_t look_nested(struct ereg *r, int depth, uint64_t now, uint64_t *w
 	return out;
 }
 
-static uint32_t look(struct eset *es, struct ereg *r, int depth, uint64_t now, uint64_t *wake,
-		     bool commit)
-{
-	if (r->kind == REG_TLS)
-		return look_tls(es, r, now, wake, commit);
-	return look_nested(r, depth, now, wake, commit);
-}
-
-/* Bring the side table up to date: drop registrations whose descriptor was
- * closed, turn plain ones that became TLS (or an epoll set) special, and
- * special ones that stopped being so plain. es->lock held. */
-static void refresh(struct eset *es)
+/* Plain registrations whose descriptor became TLS (or an epoll set) since
+ * the last walk: make them special. es->lock held. */
+static void refresh_plain(struct eset *es)
 {
 	unsigned epoch = __atomic_load_n(&shim_fd_epoch, __ATOMIC_ACQUIRE);
-	if (epoch != es->epoch) {
-		__atomic_store_n(&es->epoch, epoch, __ATOMIC_RELAXED);
-		for (size_t i = 0; i < es->hcap; i++) {
-			struct ereg *r = es->hash[i];
-			if (!r || r->kind != REG_PLAIN)
-				continue;
-			sconn *s = fdtab_get(r->fd) ? fdtab_acquire(r->fd) : NULL;
-			if (s && !sconn_plaintext(s)) {
-				if (epset_make_tls(es, r, s) < 0)
-					shim_unref(s); /* stays plain; retried at the next change */
-				continue;
-			}
-			if (s)
-				shim_unref(s);
-			struct eset *in = r->fd != es->epfd ? epset_acquire(r->fd) : NULL;
-			if (!in)
-				continue;
-			/* A new set at this number: is it the one registered here,
-			 * or did the old one close (the kernel dropped it)? */
-			if (!r->kexcl &&
-			    kctl(es, EPOLL_CTL_MOD, r->fd, r->events, r->data.u64) < 0 &&
-			    errno == ENOENT) {
-				epset_unref(in);
-				r->gone = true;
+	if (epoch == es->epoch)
+		return;
+	__atomic_store_n(&es->epoch, epoch, __ATOMIC_RELAXED);
+	struct ereg *next;
+	for (struct ereg *r = es->plain; r; r = next) {
+		next = r->pnext; /* r may leave the list */
+		sconn *s = fdtab_get(r->fd) ? fdtab_acquire(r->fd) : NULL;
+		if (s && !sconn_plaintext(s)) {
+			if (epset_make_tls(es, r, s) < 0) {
+				shim_unref(s); /* stays plain; retried at the next change */
 				continue;
 			}
-			if (epset_make_nested(es, r, in) < 0)
-				epset_unref(in);
+			/* The kernel item still has the program's events and
+			 * data: give it ours. */
+			short need = 0;
+			pump_revents(s, (short)(r->events & (EPOLLIN | EPOLLOUT)), &need);
+			set_kev(es, r, ((uint32_t)need | wanted(r)) & (EPOLLIN | EPOLLOUT), true);
+			requeue(es, r);
+			continue;
 		}
-		for (size_t i = 0; i < es->hcap;) {
-			struct ereg *r = es->hash[i];
-			if (r && r->kind == REG_PLAIN && r->gone)
-				epset_reg_free(es,
-					       r); /* slot i now holds the next of its cluster */
-			else
-				i++;
+		if (s)
+			shim_unref(s);
+		struct eset *in = r->fd != es->epfd ? epset_acquire(r->fd) : NULL;
+		if (!in)
+			continue;
+		/* A new set at this number: is it the one registered here,
+		 * or did the old one close (the kernel dropped it)? */
+		if (!r->kexcl && kctl(es, EPOLL_CTL_MOD, r->fd, r->events, r->data.u64) < 0 &&
+		    errno == ENOENT) {
+			epset_unref(in);
+			r->gone = true;
+			continue;
 		}
+		if (epset_make_nested(es, r, in) < 0)
+			epset_unref(in);
 	}
+	for (struct ereg *r = es->plain; r; r = next) {
+		next = r->pnext;
+		if (r->gone)
+			epset_reg_free(es, r);
+	}
+}
+
+/* Keep the side table true for ${r}, just taken from the ready list or
+ * named by a kernel report: drop it when its descriptor was closed, turn
+ * it plain when its peer spoke in clear. Returns whether it still is a TLS
+ * registration to look at. es->lock held. */
+static bool still_tls(struct eset *es, struct ereg *r)
+{
+	if (r->kind != REG_TLS)
+		return false;
+	if (r->gone || fdtab_get(r->fd) != r->s) {
+		/* The descriptor was closed: the kernel dropped its item
+		 * (unless a dup keeps the file open: then its reports carry a
+		 * tag we no longer know, and are dropped). */
+		epset_reg_free(es, r);
+		return false;
+	}
+	if (sconn_plaintext(r->s)) {
+		/* plaintext = allow: the peer spoke in clear; the kernel's view
+		 * is the truth from now on. */
+		if (kctl(es, EPOLL_CTL_MOD, r->fd, r->events & ~EPOLLEXCLUSIVE, r->data.u64) < 0)
+			r->gone = true;
+		epset_make_plain(es, r);
+		return false;
+	}
+	return true;
+}
+
+/* Nested registrations whose inner set went away become plain. */
+static void refresh_nested(struct eset *es)
+{
 	for (size_t i = es->nspec; i-- > 0;) {
 		struct ereg *r = es->spec[i];
-		if (r->gone) {
+		if (r->gone)
 			epset_reg_free(es, r);
-		} else if (r->kind == REG_TLS && fdtab_get(r->fd) != r->s) {
-			/* The descriptor was closed: the kernel dropped its item
-			 * (unless a dup keeps the file open: then its reports
-			 * carry a tag we no longer know, and are dropped). */
-			epset_reg_free(es, r);
-		} else if (r->kind == REG_TLS && sconn_plaintext(r->s)) {
-			/* plaintext = allow: the peer spoke in clear; the kernel's
-			 * view is the truth from now on. */
-			if (kctl(es, EPOLL_CTL_MOD, r->fd, r->events & ~EPOLLEXCLUSIVE,
-				 r->data.u64) < 0)
-				r->gone = true;
+		else if (epset_get(r->fd) != r->inner)
 			epset_make_plain(es, r);
-		} else if (r->kind == REG_NESTED && epset_get(r->fd) != r->inner) {
-			epset_make_plain(es, r);
-		}
 	}
+}
+
+/* A touch went missing (epset_missed): look at every TLS registration. */
+static void refresh_missed(struct eset *es)
+{
+	unsigned m = __atomic_load_n(&epset_missed, __ATOMIC_ACQUIRE);
+	if (m == __atomic_load_n(&es->missed, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&es->missed, m, __ATOMIC_RELAXED); /* read unlocked by waits */
+	for (size_t i = 0; i < es->hcap; i++)
+		if (es->hash[i] && es->hash[i]->kind == REG_TLS)
+			requeue(es, es->hash[i]);
+}
+
+static void refresh(struct eset *es)
+{
+	refresh_plain(es);
+	refresh_nested(es);
+	refresh_missed(es);
 }
 
 /* Whether the set ${es}, nested at ${depth}, has something to report that
- * the kernel does not know (its TLS registrations), without taking it. */
+ * the kernel does not know (its ready list), without taking it. */
 static bool set_visible(struct eset *es, int depth, uint64_t now, uint64_t *wake)
 {
 	if (depth > MAX_DEPTH)
@@ -279,8 +370,19 @@ static bool set_visible(struct eset *es, int depth, uint64_t now, uint64_t *wake
 	}
 	refresh(es);
 	bool any = false;
+	size_t n = epset_take_ready(es);
+	for (size_t i = 0; i < n; i++) {
+		struct ereg *r = es->rbuf[i];
+		if (!still_tls(es, r))
+			continue;
+		uint32_t ev = any ? 1 : look_tls(es, r, now, wake, false, 0);
+		any = any || ev;
+		/* Not taken: it stays for the wait on this set itself. */
+		if (ev || stays_ready(r, 0) || !__atomic_load_n(&r->s->ready, __ATOMIC_ACQUIRE))
+			requeue(es, r);
+	}
 	for (size_t i = 0; i < es->nspec && !any; i++)
-		any = look(es, es->spec[i], depth, now, wake, false) != 0;
+		any = look_nested(es->spec[i], depth, now, wake, false) != 0;
 	pthread_mutex_unlock(&es->lock);
 	return any;
 }
@@ -364,7 +466,7 @@ static int ctl_add(struct eset *es, int fd, const struct epoll_event *ev)
 		errno = EINVAL;
 		return -1;
 	}
-	if (epset_slot_take(es, r) < 0) {
+	if (epset_make_tls(es, r, s) < 0) {
 		shim_unref(s);
 		free(r);
 		errno = ENOMEM;
@@ -372,33 +474,28 @@ static int ctl_add(struct eset *es, int fd, const struct epoll_event *ev)
 	}
 	short need = 0;
 	pump_revents(s, (short)(ev->events & (EPOLLIN | EPOLLOUT)), &need);
-	uint32_t kev = (uint32_t)need & (EPOLLIN | EPOLLOUT);
-	if (kctl(es, EPOLL_CTL_ADD, fd, kev | EPOLLONESHOT, epset_tag(r)) < 0) {
+	uint32_t kev = ((uint32_t)need | wanted(r)) & (EPOLLIN | EPOLLOUT);
+	if (kctl(es, EPOLL_CTL_ADD, fd, kev | EPOLLET, epset_tag(r)) < 0) {
 		int e = errno;
-		epset_slot_put(es, r);
-		shim_unref(s);
+		epset_make_plain(es, r); /* drops the connection reference */
 		free(r);
 		errno = e;
 		return -1;
 	}
+	r->kev = kev;
 	drop_stale(es, fd);
-	bool hashed = epset_hash_add(es, r) == 0;
-	if (!hashed || epset_spec_add(es, r) < 0) {
+	if (epset_hash_add(es, r) < 0) {
 		/* Cannot track it: take it out again rather than leave a TLS
 		 * socket that epoll would report wrongly. */
 		REAL(epoll_ctl)(es->epfd, EPOLL_CTL_DEL, fd, NULL);
-		if (hashed)
-			epset_hash_del(es, r);
-		epset_slot_put(es, r);
-		shim_unref(s);
+		epset_make_plain(es, r);
 		free(r);
 		errno = ENOMEM;
 		return -1;
 	}
-	r->kind = REG_TLS;
-	r->s = s;
-	r->armed = true;
-	r->armed_ev = kev;
+	/* Plaintext may wait inside tlshim already, or a handshake be due:
+	 * the next wait looks (and one blocked now is woken). */
+	epset_queue(es, r, true);
 	return 0;
 }
 
@@ -455,19 +552,22 @@ static int ctl_mod(struct eset *es, int fd, const struct epoll_event *ev)
 		errno = ENOMEM;
 		return -1;
 	}
-	/* Re-arm at once: like the kernel's MOD, a fresh start that reports
-	 * the current state. */
+	/* Like the kernel's MOD, a fresh start that reports the current
+	 * state: the item gets exactly what the program asks now plus what
+	 * the engine needs, and the next wait looks (one blocked now is
+	 * woken). */
 	r->off = r->hup = r->gone = false;
-	r->armed = false;
 	r->last_vis = 0;
 	short need = 0;
 	pump_revents(r->s, (short)(ev->events & (EPOLLIN | EPOLLOUT)), &need);
-	int e = arm(es, r, (uint32_t)need & (EPOLLIN | EPOLLOUT));
+	uint32_t kev = ((uint32_t)need | wanted(r)) & (EPOLLIN | EPOLLOUT);
+	int e = set_kev(es, r, kev, true);
 	if (e) {
 		epset_reg_free(es, r);
 		errno = e;
 		return -1;
 	}
+	epset_queue(es, r, true);
 	return 0;
 }
 
@@ -572,18 +672,21 @@ static int translate(struct eset *es, struct epoll_event *evs, struct ereg **who
 		uint64_t d = evs[i].data.u64;
 		uint32_t kev = evs[i].events;
 		if (epset_is_tag(d)) {
+			if (epset_is_kick(d))
+				continue; /* only woke us for the ready list */
 			struct ereg *r = epset_tagged(es, d);
-			if (r) {
-				r->armed = false;
+			if (r && still_tls(es, r)) {
 				r->fired = true;
 				if (kev & (EPOLLHUP | EPOLLERR))
 					r->hup = true;
-				uint32_t ev = look_tls(es, r, now, &wake, true);
+				uint32_t ev = look_tls(es, r, now, &wake, true, kev);
 				if (ev)
 					deliver(evs, who, &out, r, ev);
+				if (stays_ready(r, ev))
+					requeue(es, r);
 				continue;
 			}
-			if (!es->collide)
+			if (r || !es->collide)
 				continue; /* a report for a registration since dropped */
 		}
 		bool merged = false;
@@ -644,9 +747,17 @@ static int tls_wait(struct eset *es, struct epoll_event *evs, int maxevents, int
 		int n = 0;
 		unsigned frees = 0;
 		bool more = false;
-		bool scan = __atomic_load_n(&es->nspec, __ATOMIC_RELAXED) != 0 ||
+		unsigned touches = __atomic_load_n(&es->touches, __ATOMIC_SEQ_CST);
+		bool tls = __atomic_load_n(&es->ntls, __ATOMIC_RELAXED) != 0 ||
+			   __atomic_load_n(&es->nspec, __ATOMIC_RELAXED) != 0;
+		bool scan = !epset_ready_empty(es) ||
+			    __atomic_load_n(&es->nspec, __ATOMIC_RELAXED) ||
 			    __atomic_load_n(&shim_fd_epoch, __ATOMIC_ACQUIRE) !=
-				    __atomic_load_n(&es->epoch, __ATOMIC_RELAXED);
+				    __atomic_load_n(&es->epoch, __ATOMIC_RELAXED) ||
+			    (tls && __atomic_load_n(&epset_missed, __ATOMIC_RELAXED) !=
+					    __atomic_load_n(&es->missed, __ATOMIC_RELAXED));
+		if (tls)
+			__atomic_add_fetch(&epset_stat_waits, 1, __ATOMIC_RELAXED);
 		if (scan) {
 			if (!(who = who_for(stack, &heap, maxevents))) {
 				errno = ENOMEM;
@@ -659,10 +770,25 @@ static int tls_wait(struct eset *es, struct epoll_event *evs, int maxevents, int
 			/* Leave room for the kernel's reports, so TLS descriptors
 			 * that are always ready cannot starve the others. */
 			int quota = maxevents > 1 ? maxevents - 1 : (es->flip = !es->flip) ? 1 : 0;
-			size_t ns = es->nspec, first = ns ? es->cursor++ % ns : 0;
-			for (size_t i = 0; i < ns; i++) {
-				struct ereg *r = es->spec[(first + i) % ns];
-				uint32_t ev = look(es, r, 0, now, &wake, n < quota);
+			size_t nr = epset_take_ready(es);
+			for (size_t i = 0; i < nr; i++) {
+				struct ereg *r = es->rbuf[i];
+				if (n >= quota) { /* for the next round */
+					requeue(es, r);
+					more = true;
+					continue;
+				}
+				if (!still_tls(es, r))
+					continue;
+				uint32_t ev = look_tls(es, r, now, &wake, true, 0);
+				if (ev)
+					deliver(evs, who, &n, r, ev);
+				if (stays_ready(r, ev))
+					requeue(es, r);
+			}
+			for (size_t i = 0; i < es->nspec; i++) {
+				struct ereg *r = es->spec[i];
+				uint32_t ev = look_nested(r, 0, now, &wake, n < quota);
 				if (ev && n < quota)
 					deliver(evs, who, &n, r, ev);
 				else if (ev)
@@ -680,7 +806,19 @@ static int tls_wait(struct eset *es, struct epoll_event *evs, int maxevents, int
 				now = now ? now : shim_now_us();
 				us = wake > now ? (int64_t)(wake - now) : 0;
 			}
+			/* Dekker with epset_queue: a touch after our look either
+			 * sees us waiting (and wakes us) or is seen here. */
+			if (tls)
+				__atomic_add_fetch(&es->waiters, 1, __ATOMIC_SEQ_CST);
+			if (tls && us != 0 &&
+			    __atomic_load_n(&es->touches, __ATOMIC_SEQ_CST) != touches)
+				us = 0;
 			k = kwait(es->epfd, evs + n, maxevents - n, us, mask, precise);
+			if (tls) {
+				int saved = errno;
+				__atomic_sub_fetch(&es->waiters, 1, __ATOMIC_SEQ_CST);
+				errno = saved;
+			}
 			if (k < 0) {
 				if (n == 0) {
 					ret = -1;
@@ -690,8 +828,7 @@ static int tls_wait(struct eset *es, struct epoll_event *evs, int maxevents, int
 			}
 		}
 		int total = n + k;
-		if (k > 0 && (n > 0 || __atomic_load_n(&es->nspec, __ATOMIC_RELAXED) ||
-			      has_tags(evs + n, k))) {
+		if (k > 0 && (n > 0 || tls || has_tags(evs + n, k))) {
 			if (!(who = who_for(stack, &heap, maxevents))) {
 				errno = ENOMEM;
 				ret = -1;

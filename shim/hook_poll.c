@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "epset.h"
 #include "hooks.h"
 
 #define STACK_FDS 64
@@ -94,6 +95,9 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 				fds[i].revents = real[i].revents;
 			} else if (real[i].revents) {
 				pump_progress(conns[i], fds[i].fd);
+				/* What we took in, epoll sets holding it must hear of
+				 * (the socket's edge is spent). */
+				epset_touch(conns[i]);
 				short need;
 				fds[i].revents =
 					(short)(pump_revents(conns[i], fds[i].events, &need) |

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "consts.h"
+#include "epset.h"
 #include "fdtab.h"
 #include "fork.h"
 #include "hint.h"
@@ -163,6 +164,35 @@ static ssize_t sock_recv(sconn *s, int fd, void *p, size_t n, int flags)
 	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !ours(s, fd))
 		errno = EBADF;
 	return r;
+}
+
+static bool failed(const sconn *s);
+
+/* Readiness (hook_epoll.c): after a read of the socket for up to ${room}
+ * bytes returned ${r}: whether it may hold more that no new kernel edge
+ * will announce (it filled the room; a short read or EAGAIN drained it). */
+static void note_sock_read(sconn *s, ssize_t r, size_t room)
+{
+	bool more = r > 0 && (size_t)r >= room;
+	if (r > 0 || errno == EAGAIN || errno == EWOULDBLOCK || r == 0)
+		__atomic_store_n(&s->sock_more, more, __ATOMIC_RELEASE);
+}
+
+/* Readiness: a pump call that the program made is over. When it left
+ * something the kernel will not report (plaintext, queued ciphertext, a
+ * handshake under way, a failure, unread socket data), the connection's epoll
+ * registrations are queued on their ready lists (epset_touch). A
+ * request/response loop leaves none of these behind: no cost. */
+static void settle(sconn *s)
+{
+	if (!__atomic_load_n(&s->watch, __ATOMIC_SEQ_CST))
+		return;
+	unsigned st = tls_conn_state(s->tls);
+	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) || failed(s) ||
+	    __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) ||
+	    (st &
+	     (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED | TLS_ST_CLOSED)))
+		epset_touch(s);
 }
 
 /* Free the numbers parked on ${s} (the last pin went): each is closed only
@@ -392,6 +422,9 @@ static void on_established(sconn *s)
 			tls_session_unref(sess);
 		}
 	}
+	/* The peer's first records may have come with its last flight and
+	 * still sit in the socket, their edge spent on the handshake. */
+	__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ready, true, __ATOMIC_RELEASE);
 }
 
@@ -523,6 +556,8 @@ static int drive(sconn *s, int fd, bool block)
 			size_t room;
 			uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 			ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
+			if (b)
+				note_sock_read(s, r, room);
 			if (r > 0) {
 				tls_conn_recv_done(s->tls, (size_t)r);
 				continue;
@@ -555,10 +590,8 @@ static int drive(sconn *s, int fd, bool block)
 	}
 }
 
-int pump_handshake(sconn *s, int fd, bool block)
+static int handshake_body(sconn *s, int fd, bool block)
 {
-	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
-		return 0;
 	sconn *pw, *pr;
 	if (LOCK_WR(s, &pw) < 0)
 		return -1;
@@ -583,21 +616,37 @@ int pump_handshake(sconn *s, int fd, bool block)
 	return r;
 }
 
+int pump_handshake(sconn *s, int fd, bool block)
+{
+	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+		return 0;
+	int r = handshake_body(s, fd, block);
+	settle(s);
+	return r;
+}
+
 /* Flush from the read side without waiting for the write lock. */
-static void flush_if_free(sconn *s, int fd)
+static void flush_if_free(sconn *s, int fd, bool tell)
 {
 	sconn *pw;
 	if (TRYLOCK_WR(s, &pw) != 0)
 		return;
 	int saved = errno;
-	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK)
-		transport_failed(s, errno);
+	size_t len = 0;
+	bool had = tls_conn_sendbuf(s->tls, &len) != NULL;
+	if (shim_fork_claim(s) == 0 && send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			transport_failed(s, errno);
+	} else if (had && tell) {
+		/* ${tell}: a program's read flushed what its writer queued; an
+		 * edge-triggered writer waits for that (hook_epoll.c). */
+		epset_touch(s);
+	}
 	errno = saved;
 	UNLOCK_WR(s, pw);
 }
 
-ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
+static ssize_t recv_body(sconn *s, int fd, void *buf, size_t n, int flags)
 {
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
@@ -637,7 +686,8 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 		}
 		unsigned st = tls_conn_state(s->tls);
 		if (st & TLS_ST_SEND)
-			flush_if_free(s, fd); /* an alert or the tail of the handshake */
+			flush_if_free(s, fd,
+				      true); /* an alert, the handshake's tail, queued data */
 		if (failed(s)) {
 			log_failure(s);
 			if (got > 0) {
@@ -655,6 +705,8 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 		size_t room;
 		uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 		ssize_t r = b ? sock_recv(s, fd, b, room, nb ? MSG_DONTWAIT : 0) : -1;
+		if (b)
+			note_sock_read(s, r, room);
 		if (r > 0) {
 			tls_conn_recv_done(s->tls, (size_t)r);
 			continue;
@@ -681,7 +733,14 @@ ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
 	return ret;
 }
 
-ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
+ssize_t pump_recv(sconn *s, int fd, void *buf, size_t n, int flags)
+{
+	ssize_t r = recv_body(s, fd, buf, n, flags);
+	settle(s);
+	return r;
+}
+
+static ssize_t send_body(sconn *s, int fd, const void *buf, size_t n, int flags)
 {
 	bool nb = nonblocking(s, flags);
 	if (pump_handshake(s, fd, !nb) < 0)
@@ -753,6 +812,13 @@ ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
 	return ret;
 }
 
+ssize_t pump_send(sconn *s, int fd, const void *buf, size_t n, int flags)
+{
+	ssize_t r = send_body(s, fd, buf, n, flags);
+	settle(s);
+	return r;
+}
+
 /* Advance a pending handshake without blocking or waiting for a lock. */
 static void handshake_if_free(sconn *s, int fd)
 {
@@ -779,7 +845,7 @@ void pump_prepare(sconn *s, int fd)
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 		handshake_if_free(s, fd);
 	else if (!sconn_plaintext(s) && (tls_conn_state(s->tls) & TLS_ST_SEND))
-		flush_if_free(s, fd);
+		flush_if_free(s, fd, false);
 	unpin(s);
 	errno = saved;
 }
@@ -792,14 +858,18 @@ void pump_progress(sconn *s, int fd)
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
 		handshake_if_free(s, fd);
 	} else if (!sconn_plaintext(s)) {
-		flush_if_free(s, fd);
+		flush_if_free(s, fd, false);
 		if (TRYLOCK_RD(s, &pr) == 0) {
 			unsigned st = tls_conn_state(s->tls);
+			if (st & TLS_ST_READABLE) /* no room: the socket keeps what it has */
+				__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 			if (!(st & (TLS_ST_READABLE | TLS_ST_FAILED | TLS_ST_PEER_CLOSED)) &&
 			    !failed(s) && shim_fork_claim(s) == 0) {
 				size_t room;
 				uint8_t *b = tls_conn_recvbuf(s->tls, &room);
 				ssize_t r = b ? sock_recv(s, fd, b, room, MSG_DONTWAIT) : -1;
+				if (b)
+					note_sock_read(s, r, room);
 				if (r > 0)
 					tls_conn_recv_done(s->tls, (size_t)r);
 				else if (r == 0)
@@ -808,9 +878,14 @@ void pump_progress(sconn *s, int fd)
 					 errno != EINTR)
 					transport_failed(s, errno);
 				if (tls_conn_state(s->tls) & TLS_ST_SEND)
-					flush_if_free(s, fd);
+					flush_if_free(s, fd, false);
 			}
 			UNLOCK_RD(s, pr);
+		} else {
+			/* A reader in another thread: what the socket has is its
+			 * to take; if it stops short, its settle() must queue us
+			 * (the kernel's edge was spent here). */
+			__atomic_store_n(&s->sock_more, true, __ATOMIC_RELEASE);
 		}
 	}
 	unpin(s);
@@ -911,6 +986,7 @@ void pump_shutdown_write(sconn *s, int fd)
 		UNLOCK_WR(s, pw);
 	}
 	unpin(s);
+	settle(s);
 }
 
 int pump_close_begin(sconn *s, int fd)

@@ -28,6 +28,8 @@
 #include "rules.h"
 #include "tls.h"
 
+struct ereg;
+
 typedef struct sconn {
 	int refs; /* atomic */
 	tls_conn *tls;
@@ -55,6 +57,9 @@ typedef struct sconn {
 		int fd;            /* the number the program closed, now the placeholder */
 		unsigned long ino; /* the placeholder's inode (the number may change hands) */
 	} parked[4];
+	struct ereg *watch;   /* readiness: its epoll registrations (epset.h; atomic head) */
+	bool sock_more;       /* readiness: the socket may hold ciphertext we have not read
+			       * (an edge the kernel will not repeat; atomic) */
 	uint64_t started_us;  /* monotonic, for the handshake time in the log */
 	uint64_t deadline_us; /* monotonic handshake deadline */
 	struct shim_own *own; /* who may use it after fork (fork.h); NULL: never forked */
