@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "consts.h"
+#include "rand.h"
 #include "suites.h"
 
 /* Largest RSA key we take: its signatures must fit TLS_MAX_SIG_LEN. */
@@ -185,7 +186,7 @@ static uint8_t *ed25519_sodium_sk(EVP_PKEY *pkey)
 	size_t seedlen = sizeof(seed), pklen = sizeof(ossl_pk);
 	uint8_t *sk = NULL;
 
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	if (EVP_PKEY_get_raw_private_key(pkey, seed, &seedlen) != 1 || seedlen != sizeof(seed) ||
 	    EVP_PKEY_get_raw_public_key(pkey, ossl_pk, &pklen) != 1 || pklen != sizeof(ossl_pk))

@@ -18,6 +18,7 @@
 
 #include "handshake.h"
 #include "internal.h"
+#include "rand.h"
 
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 {
@@ -80,7 +81,7 @@ uint64_t tls_now(const tls_conn *c)
 
 tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *peer_ip)
 {
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	tls_conn *c = calloc(1, sizeof *c);
 	if (!c)
