@@ -93,7 +93,7 @@ int tls_aead_init(tls_aead *a, int kind, const uint8_t *key, const uint8_t *iv, 
 	memcpy(a->iv, iv, tls_aead_fixed_iv_len(kind));
 	a->kind = (uint8_t)kind;
 	a->encrypt = encrypt;
-	a->seq = 0;
+	__atomic_store_n(&a->seq, 0, __ATOMIC_RELEASE); /* published (aead.h) */
 	return 0;
 fail:
 	tls_aead_free(a);
@@ -139,7 +139,8 @@ size_t tls_aead_seal(tls_aead *a, uint8_t type, const uint8_t *plain, size_t n, 
 	if (EVP_EncryptFinal_ex(a->ctx, ct + n, &finl) != 1 || finl != 0 ||
 	    EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, TLS_AEAD_TAG_LEN, ct + n) != 1)
 		goto fail;
-	a->seq++;
+	/* Published: tls_conn_records reads it from any thread (tls.h). */
+	__atomic_store_n(&a->seq, a->seq + 1, __ATOMIC_RELEASE);
 	return off + n + TLS_AEAD_TAG_LEN;
 fail:
 	/* Never leave a half-made record that a caller might send. */
@@ -181,7 +182,7 @@ long tls_aead_open(tls_aead *a, uint8_t type, uint8_t *body, size_t len, size_t 
 		goto fail;
 	if (EVP_DecryptFinal_ex(a->ctx, ct + m, &finl) != 1 || finl != 0)
 		goto fail;
-	a->seq++;
+	__atomic_store_n(&a->seq, a->seq + 1, __ATOMIC_RELEASE); /* as in tls_aead_seal */
 	*plain_off = off;
 	return (long)m;
 fail:

@@ -24,7 +24,8 @@ typedef struct tls_aead {
 	uint8_t iv[12]; /* implicit part: 4 bytes (GCM) or 12 (ChaCha20) */
 	uint8_t kind;   /* enum tls_aead_kind */
 	bool encrypt;
-	uint64_t seq; /* next record's sequence number */
+	uint64_t seq; /* next record's sequence number; its side writes it with
+		       * __atomic (release), others may read it (tls_conn_records) */
 } tls_aead;
 
 #define TLS_AEAD_TAG_LEN      16
