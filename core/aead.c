@@ -74,6 +74,14 @@ static void make_nonce(const tls_aead *a, const uint8_t *explicit, uint8_t nonce
 	}
 }
 
+/* seq_next(a): the next record's sequence number. Only ${a}'s own side
+ * writes it; the store is published (release) because tls_conn_records
+ * reads it from any thread (tls.h). */
+static void seq_next(tls_aead *a)
+{
+	__atomic_store_n(&a->seq, a->seq + 1, __ATOMIC_RELEASE);
+}
+
 /* setup(a, kind, key, iv, ivlen, encrypt, tls13): key the context and
  * store ${ivlen} IV bytes (zero-padded to 12). */
 static int setup(tls_aead *a, int kind, const uint8_t *key, const uint8_t *iv, size_t ivlen,
@@ -102,7 +110,7 @@ static int setup(tls_aead *a, int kind, const uint8_t *key, const uint8_t *iv, s
 	a->kind = (uint8_t)kind;
 	a->encrypt = encrypt;
 	a->tls13 = tls13;
-	a->seq = 0;
+	__atomic_store_n(&a->seq, 0, __ATOMIC_RELEASE); /* published (aead.h) */
 	return 0;
 fail:
 	tls_aead_free(a);
@@ -195,7 +203,7 @@ size_t tls_aead_seal(tls_aead *a, uint8_t type, const uint8_t *plain, size_t n, 
 		sodium_memzero(body, off + n + TLS_AEAD_TAG_LEN);
 		return 0;
 	}
-	a->seq++;
+	seq_next(a);
 	return off + n + TLS_AEAD_TAG_LEN;
 }
 
@@ -221,7 +229,7 @@ long tls_aead_open(tls_aead *a, uint8_t type, uint8_t *body, size_t len, size_t 
 	make_aad(aad, a->seq, type, m);
 	if (open_raw(a, nonce, aad, AAD_LEN, body + off, m) < 0)
 		return -1;
-	a->seq++;
+	seq_next(a);
 	*plain_off = off;
 	return (long)m;
 }
@@ -241,7 +249,7 @@ size_t tls_aead_seal_ad(tls_aead *a, const uint8_t *ad, size_t adlen, const uint
 		sodium_memzero(out, n + TLS_AEAD_TAG_LEN);
 		return 0;
 	}
-	a->seq++;
+	seq_next(a);
 	return n + TLS_AEAD_TAG_LEN;
 }
 
@@ -256,6 +264,6 @@ long tls_aead_open_ad(tls_aead *a, const uint8_t *ad, size_t adlen, uint8_t *bod
 	make_nonce(a, NULL, nonce);
 	if (open_raw(a, nonce, ad, adlen, body, m) < 0)
 		return -1;
-	a->seq++;
+	seq_next(a);
 	return (long)m;
 }

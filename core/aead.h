@@ -35,7 +35,8 @@ typedef struct tls_aead {
 	uint8_t kind;   /* enum tls_aead_kind */
 	bool encrypt;
 	bool tls13;   /* set up by tls_aead_init13 */
-	uint64_t seq; /* next record's sequence number */
+	uint64_t seq; /* next record's sequence number; its side writes it with
+		       * __atomic (release), others may read it (tls_conn_records) */
 } tls_aead;
 
 #define TLS_AEAD_TAG_LEN      16

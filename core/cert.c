@@ -17,6 +17,7 @@
 
 #include "consts.h"
 #include "name.h"
+#include "rand.h"
 #include "suites.h"
 
 /* Largest RSA key we take: its signatures must fit TLS_MAX_SIG_LEN. */
@@ -186,7 +187,7 @@ static uint8_t *ed25519_sodium_sk(EVP_PKEY *pkey)
 	size_t seedlen = sizeof(seed), pklen = sizeof(ossl_pk);
 	uint8_t *sk = NULL;
 
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	if (EVP_PKEY_get_raw_private_key(pkey, seed, &seedlen) != 1 || seedlen != sizeof(seed) ||
 	    EVP_PKEY_get_raw_public_key(pkey, ossl_pk, &pklen) != 1 || pklen != sizeof(ossl_pk))
@@ -259,6 +260,25 @@ bool tls_privkey_matches(const tls_privkey *k, const tls_chain *ch)
 	return EVP_PKEY_eq(k->pkey, X509_get0_pubkey(ch->leaf)) == 1;
 }
 
+/* The certificates of a store are shared by every connection of a config,
+ * and OpenSSL 3.0 caches each certificate's decoded extensions in it on
+ * first use (ossl_x509v3_cache_extensions): two threads verifying peers at
+ * once can both find the cache empty and both fill it, one rewriting
+ * x->skid while the other reads it (a data race TSan reports here;
+ * openssl/openssl issue 32609, not fixed in 3.0.19). Filling every cache once here, before
+ * any connection exists, leaves only reads for later (X509_check_purpose
+ * with id -1 does just that). */
+static void cache_extensions(X509_STORE *store)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (x != NULL)
+			X509_check_purpose(x, -1, 0);
+	}
+	ERR_clear_error();
+}
+
 X509_STORE *tls_store_from_pem(const char *pem, size_t len, char *err, size_t errlen)
 {
 	BIO *bio = pem_bio(pem, len);
@@ -301,6 +321,7 @@ X509_STORE *tls_store_from_pem(const char *pem, size_t len, char *err, size_t er
 		seterr(err, errlen, "cannot configure the CA store");
 		goto fail;
 	}
+	cache_extensions(store);
 	BIO_free(bio);
 	return store;
 fail:
@@ -324,6 +345,10 @@ X509_STORE *tls_store_system(char *err, size_t errlen)
 		seterr(err, errlen, "cannot load the system trust store");
 		return NULL;
 	}
+	/* The bundle file is loaded now and cached here; a certificate that
+	 * only a hashed directory holds is loaded at its first lookup and
+	 * not covered (Debian's bundle file holds every system anchor). */
+	cache_extensions(store);
 	return store;
 }
 

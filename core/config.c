@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "rand.h"
 
 #define TICKET_PERIOD 3600 /* seconds a ticket key seals before it rotates */
 
@@ -47,7 +48,7 @@ tls_config *tls_config_new(enum tls_role role)
 	if (role != TLS_ROLE_CLIENT && role != TLS_ROLE_SERVER)
 		return NULL;
 	/* libsodium's secure allocator needs its page size from sodium_init. */
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return NULL;

@@ -18,6 +18,7 @@
 
 #include "handshake.h"
 #include "internal.h"
+#include "rand.h"
 
 int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 {
@@ -80,7 +81,7 @@ uint64_t tls_now(const tls_conn *c)
 
 tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *peer_ip)
 {
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	tls_conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -90,6 +91,7 @@ tls_conn *tls_conn_new(tls_config *cfg, const char *server_name, const char *pee
 	c->warn_pending = 0xff;
 	c->in_cap = TLS_IN_CAP;
 	c->out_cap = TLS_OUT_CAP;
+	c->out_free = c->out_cap; /* nothing queued (record.c out_publish) */
 	c->in = malloc(c->in_cap);
 	c->out = malloc(c->out_cap);
 	if (server_name)
@@ -139,44 +141,47 @@ tls_session *tls_conn_get_session(tls_conn *c)
 	return tls_session_ref(c->session);
 }
 
-/* Room a new record of at least one plaintext byte needs. */
-static bool out_has_room(const tls_conn *c)
-{
-	size_t queued = c->out_end - c->out_start;
-	size_t cap = c->out ? c->out_cap : TLS_OUT_CAP;
-	size_t ovh = TLS_RECORD_HEADER + tls_aead_overhead(c->suite->aead);
-	return cap - queued >= ovh + 1;
-}
-
 unsigned tls_conn_state(const tls_conn *c)
 {
+	/* Any thread may ask, without either side's lock (tls.h): every
+	 * field read here is published by its owner (internal.h). Each is
+	 * read once, so the flags agree with each other. */
+	bool failed = atomic_load_explicit(&c->err, memory_order_acquire) != TLS_ERR_NONE;
+	bool established = TLS_OBSERVE(c->established);
+	bool started = TLS_OBSERVE(c->started);
+	bool close_wanted = TLS_OBSERVE(c->close_wanted);
+	bool close_queued = TLS_OBSERVE(c->close_queued);
+	bool peer_closed = TLS_OBSERVE(c->peer_closed);
+	size_t plain_len = TLS_OBSERVE(c->plain_len);
 	unsigned st = 0;
-	bool failed = c->err != TLS_ERR_NONE;
 	if (failed)
 		st |= TLS_ST_FAILED;
-	else if (!c->established)
+	else if (!established)
 		st |= TLS_ST_HANDSHAKING;
-	if (c->established)
+	if (established)
 		st |= TLS_ST_ESTABLISHED;
 	/* Once failed, only the fatal alert is ever sent (record.c): a
 	 * ClientHello not yet made (the peer spoke first) or a pending
 	 * no_renegotiation warning then never will be, and reporting them
 	 * would spin the caller's pump on an empty sendbuf. */
-	if (c->out_end > c->out_start || (c->role == TLS_ROLE_CLIENT && !c->started && !failed) ||
+	if (TLS_OBSERVE(c->out_queued) > 0 || (c->role == TLS_ROLE_CLIENT && !started && !failed) ||
 	    __atomic_load_n(&c->alert_pending, __ATOMIC_ACQUIRE) ||
 	    (!failed && __atomic_load_n(&c->warn_pending, __ATOMIC_ACQUIRE) != 0xff) ||
-	    (c->close_wanted && !c->close_queued && !failed))
+	    (close_wanted && !close_queued && !failed))
 		st |= TLS_ST_SEND;
-	if (c->plain_len > 0)
+	if (plain_len > 0)
 		st |= TLS_ST_READABLE;
-	if (c->established && !failed && !c->close_wanted && out_has_room(c))
+	/* Room for a record of at least one plaintext byte. The suite is
+	 * fixed before established is published. */
+	if (established && !failed && !close_wanted &&
+	    TLS_OBSERVE(c->out_free) >= TLS_RECORD_HEADER + tls_aead_overhead(c->suite->aead) + 1)
 		st |= TLS_ST_WRITABLE;
-	if (c->peer_closed)
+	if (peer_closed)
 		st |= TLS_ST_PEER_CLOSED;
-	if (c->close_queued)
+	if (close_queued)
 		st |= TLS_ST_CLOSED;
-	if (!failed && !c->peer_closed && c->plain_len == 0 &&
-	    (c->established || (c->started || c->role == TLS_ROLE_SERVER)))
+	if (!failed && !peer_closed && plain_len == 0 &&
+	    (established || (started || c->role == TLS_ROLE_SERVER)))
 		st |= TLS_ST_WANT_INPUT;
 	return st;
 }
@@ -199,7 +204,8 @@ enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer, 
 
 uint64_t tls_conn_records(const tls_conn *c, bool sent)
 {
-	return sent ? c->wr.seq : c->rd.seq;
+	/* Any thread (tls.h): each side publishes its sequence number. */
+	return sent ? TLS_OBSERVE(c->wr.seq) : TLS_OBSERVE(c->rd.seq);
 }
 
 bool tls_conn_client_cert_missing(const tls_conn *c)
@@ -209,7 +215,7 @@ bool tls_conn_client_cert_missing(const tls_conn *c)
 
 int tls_conn_info(const tls_conn *c, tls_info *info)
 {
-	if (!c->established || !c->suite)
+	if (!TLS_OBSERVE(c->established) || !c->suite)
 		return -1;
 	const tls_group *g = tls_group_by_id(c->group);
 	*info = (tls_info){

@@ -188,7 +188,7 @@ static bool get_side(tls_cur *r, tls_aead *a, int kind, bool encrypt)
 		ok = iv[i] == 0;
 	ok = ok && !r->bad && seq != UINT64_MAX && tls_aead_init(a, kind, key, iv, encrypt) == 0;
 	if (ok)
-		a->seq = seq;
+		__atomic_store_n(&a->seq, seq, __ATOMIC_RELEASE); /* published (aead.h) */
 	sodium_memzero(key, sizeof key);
 	sodium_memzero(iv, sizeof iv);
 	return ok;

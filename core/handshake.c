@@ -493,7 +493,6 @@ static int keep_peer(tls_conn *c, tls_session *s)
 static void finish(tls_conn *c)
 {
 	tls_hs *hs = c->hs;
-	c->established = true;
 	c->empty_records = 0;
 	c->ems = hs->peer_ems;
 	c->secure_reneg = hs->peer_reneg;
@@ -551,6 +550,9 @@ static int run_sends(tls_conn *c)
 		const struct hs_step *s = current(c);
 		if (s->kind == STEP_END) {
 			finish(c);
+			/* Last: whoever sees it (any thread, internal.h) sees
+			 * the facts and keys before it. */
+			TLS_PUBLISH(c->established, true);
 			return 0;
 		}
 		if (s->dir != SEND)
@@ -596,7 +598,7 @@ int tls_hs_client_start(tls_conn *c)
 {
 	if (c->started || !c->hs)
 		return 0;
-	c->started = true;
+	TLS_PUBLISH(c->started, true);
 	return run_sends(c);
 }
 

@@ -150,26 +150,45 @@ typedef struct tls_hs {
 	size_t msg_len, msg_need, msg_cap;
 } tls_hs;
 
+/* Threads (tls.h): during the handshake one thread drives the connection;
+ * once established, the read side and the write side run at the same time,
+ * and tls_conn_state, tls_conn_readable and tls_conn_records may be called
+ * from any thread (readiness asks them without either side's lock). So each
+ * field below belongs to one side, which alone writes it after the
+ * handshake; a field that some other thread reads is marked (published):
+ * its owner stores it with __atomic_store_n(RELEASE) and the others load it
+ * with __atomic_load_n(ACQUIRE), so that what they learn from it (that
+ * plaintext waits, that the connection is established) comes with the
+ * writes made before it. The owner reads its own fields plainly. Fields
+ * both sides write are atomics claimed by exchange (err, alert_pending,
+ * warn_pending). */
 struct tls_conn {
 	tls_config *cfg; /* reference held */
 	uint8_t role;    /* enum tls_role */
 
-	/* Input: [0, in_start) consumed; [in_start, in_end) unprocessed
-	 * ciphertext; the plaintext window [plain_off, plain_off + plain_len)
-	 * of the last application_data record lies before in_start. */
+	/* Input (read side): [0, in_start) consumed; [in_start, in_end)
+	 * unprocessed ciphertext; the plaintext window [plain_off, plain_off +
+	 * plain_len) of the last application_data record lies before
+	 * in_start. plain_len is published. */
 	uint8_t *in;
 	size_t in_cap, in_start, in_end;
 	size_t plain_off, plain_len;
 
-	/* Output: [out_start, out_end) complete records waiting to be sent. */
+	/* Output (write side): [out_start, out_end) complete records waiting
+	 * to be sent. out_queued (their length) and out_free (room for more,
+	 * as TLS_OUT_CAP when the buffer is released) are what others see of
+	 * it, published by record.c's out_publish after every change. */
 	uint8_t *out;
 	size_t out_cap, out_start, out_end;
+	size_t out_queued, out_free;
 
-	tls_aead rd, wr; /* read/write protection; rd_on/wr_on once CCS passed */
+	tls_aead rd, wr; /* read/write protection (each its side's; seq published);
+			    rd_on/wr_on once CCS passed */
 	bool rd_on, wr_on;
 
 	tls_hs *hs;   /* NULL once the handshake is over */
-	bool started; /* a client wrote its ClientHello (lazily, so set_session can come first) */
+	bool started; /* a client wrote its ClientHello (lazily, so set_session can
+			 come first); published */
 
 	/* After the handshake, handshake messages are only renegotiation
 	 * attempts: we read their header and skip their body without buffering. */
@@ -177,7 +196,9 @@ struct tls_conn {
 	uint8_t post_hdr_len;
 	uint32_t post_skip;
 
-	/* Status. */
+	/* Status, published. established: set once, at the end of the
+	 * handshake (after the facts below); peer_closed: read side;
+	 * close_queued, close_wanted: write side. */
 	bool established;
 	bool peer_closed;  /* close_notify received */
 	bool close_queued; /* our close_notify is in out (or pending) */
@@ -230,6 +251,11 @@ struct tls_conn {
 	unsigned reasm_allocs;
 	size_t reasm_copied;
 };
+
+/* TLS_PUBLISH(field, v): the owner's store of a published field;
+ * TLS_OBSERVE(field): another thread's load of it (see struct tls_conn). */
+#define TLS_PUBLISH(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELEASE)
+#define TLS_OBSERVE(field)    __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
 
 /* tls_config_auth_id(cfg, out): a digest of what authenticates the peer
  * under ${cfg} (verify mode, CA store identity, pins); a client session

@@ -1,8 +1,26 @@
 /*
- * rand.c: fuzz builds only (rand.h): OpenSSL's randomness drawn from
- * libsodium's randombytes_buf. Compiled to nothing in product builds.
+ * rand.c: libsodium's one-time initialisation (rand.h), and, in fuzz
+ * builds only, OpenSSL's randomness drawn from libsodium's randombytes_buf
+ * (compiled to nothing in product builds).
  */
 #include "rand.h"
+
+#include <pthread.h>
+#include <sodium.h>
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static bool sodium_ok;
+
+static void sodium_init_once(void)
+{
+	sodium_ok = sodium_init() >= 0;
+}
+
+bool tls_sodium_ready(void)
+{
+	pthread_once(&sodium_once, sodium_init_once);
+	return sodium_ok;
+}
 
 #ifdef TLSHIM_FUZZ_DETERMINISTIC
 

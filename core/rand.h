@@ -17,6 +17,17 @@
 #ifndef TLSHIM_CORE_RAND_H
 #define TLSHIM_CORE_RAND_H
 
+#include <stdbool.h>
+
+/* tls_sodium_ready(): libsodium is initialised (sodium_init, run once per
+ * process); false when it cannot be. The engine calls this, never
+ * sodium_init itself: sodium_init takes libsodium's global lock on every
+ * call, also long after the first, and a fork() while another thread held
+ * it left the child waiting for it for ever at its next connection or
+ * session (found by engine/test_fork_ticket under TSan). After the first
+ * call this takes no lock (pthread_once). */
+bool tls_sodium_ready(void);
+
 #ifdef TLSHIM_FUZZ_DETERMINISTIC
 /* tls_rand_route_openssl(): from now on OpenSSL's randomness (every
  * RAND_bytes / RAND_priv_bytes in this process: key generation, signing

@@ -25,6 +25,17 @@
 
 /* ---- output ------------------------------------------------------------ */
 
+/* What the other threads see of the output buffer (internal.h): the bytes
+ * queued and the room a new record has, after every change, by the write
+ * side. */
+static void out_publish(tls_conn *c)
+{
+	size_t queued = c->out_end - c->out_start;
+	size_t cap = c->out ? c->out_cap : TLS_OUT_CAP;
+	TLS_PUBLISH(c->out_queued, queued);
+	TLS_PUBLISH(c->out_free, cap - queued);
+}
+
 static int out_reserve(tls_conn *c, size_t need)
 {
 	if (c->out_start == c->out_end)
@@ -46,6 +57,7 @@ static int out_reserve(tls_conn *c, size_t need)
 		return -1;
 	c->out = p;
 	c->out_cap = cap;
+	out_publish(c);
 	return 0;
 }
 
@@ -68,6 +80,7 @@ static int seal_one(tls_conn *c, uint8_t type, const uint8_t *p, size_t n)
 	h[3] = (uint8_t)(body >> 8);
 	h[4] = (uint8_t)body;
 	c->out_end += TLS_RECORD_HEADER + body;
+	out_publish(c);
 	return 0;
 }
 
@@ -106,7 +119,7 @@ static void flush_pending_alerts(tls_conn *c)
 {
 	if (__atomic_exchange_n(&c->alert_pending, false, __ATOMIC_ACQ_REL)) {
 		emit_alert(c, TLS_ALERT_LEVEL_FATAL, c->alert);
-		c->close_queued = true; /* nothing may follow a fatal alert */
+		TLS_PUBLISH(c->close_queued, true); /* nothing may follow a fatal alert */
 		return;
 	}
 	if (c->err)
@@ -116,7 +129,7 @@ static void flush_pending_alerts(tls_conn *c)
 		emit_alert(c, TLS_ALERT_LEVEL_WARNING, warn);
 	if (c->close_wanted && !c->close_queued) {
 		emit_alert(c, TLS_ALERT_LEVEL_WARNING, TLS_ALERT_CLOSE_NOTIFY);
-		c->close_queued = true;
+		TLS_PUBLISH(c->close_queued, true);
 	}
 }
 
@@ -133,16 +146,17 @@ void tls_conn_send_done(tls_conn *c, size_t n)
 {
 	size_t queued = c->out_end - c->out_start;
 	c->out_start += n < queued ? n : queued;
-	if (c->out_start != c->out_end)
-		return;
-	c->out_start = c->out_end = 0;
-	/* Drained after the handshake: give the memory back (it only ever
-	 * held public handshake records and ciphertext). */
-	if (c->established) {
-		free(c->out);
-		c->out = NULL;
-		c->out_cap = 0;
+	if (c->out_start == c->out_end) {
+		c->out_start = c->out_end = 0;
+		/* Drained after the handshake: give the memory back (it only
+		 * ever held public handshake records and ciphertext). */
+		if (c->established) {
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
 	}
+	out_publish(c);
 }
 
 size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
@@ -154,6 +168,7 @@ size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
 		if (!c->out)
 			return 0;
 		c->out_cap = TLS_OUT_CAP;
+		out_publish(c);
 	}
 	const uint8_t *p = buf;
 	size_t taken = 0, ovh = record_overhead(c);
@@ -188,7 +203,7 @@ size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
 
 void tls_conn_close(tls_conn *c)
 {
-	c->close_wanted = true;
+	TLS_PUBLISH(c->close_wanted, true);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -237,7 +252,7 @@ static int on_alert(tls_conn *c, const uint8_t *p, size_t n)
 		if (handshaking)
 			return tls_fail(c, TLS_ERR_PEER_ALERT, desc,
 					"peer sent close_notify during the handshake");
-		c->peer_closed = true;
+		TLS_PUBLISH(c->peer_closed, true);
 		return 0;
 	}
 	if (level == TLS_ALERT_LEVEL_FATAL)
@@ -460,7 +475,7 @@ static int process_records(tls_conn *c)
 			}
 			c->empty_records = 0;
 			c->plain_off = (size_t)(body - c->in);
-			c->plain_len = n;
+			TLS_PUBLISH(c->plain_len, n); /* after the bytes it announces */
 			break;
 		case TLS_CT_HANDSHAKE:
 			if (n == 0)
@@ -522,7 +537,7 @@ size_t tls_conn_read(tls_conn *c, void *buf, size_t n)
 		return 0;
 	memcpy(buf, c->in + c->plain_off, k);
 	c->plain_off += k;
-	c->plain_len -= k;
+	TLS_PUBLISH(c->plain_len, c->plain_len - k);
 	if (c->plain_len == 0)
 		process_records(c); /* records already buffered behind this one */
 	return k;
@@ -536,5 +551,5 @@ const uint8_t *tls_conn_peek(const tls_conn *c, size_t *len)
 
 size_t tls_conn_readable(const tls_conn *c)
 {
-	return c->plain_len;
+	return TLS_OBSERVE(c->plain_len); /* any thread (tls.h) */
 }

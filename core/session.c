@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "cursor.h"
+#include "rand.h"
 #include "secret_pool.h"
 #include "tls.h"
 
@@ -57,7 +58,7 @@ tls_session *tls_session_new(void)
 {
 	tls_session *s;
 
-	if (sodium_init() < 0)
+	if (!tls_sodium_ready())
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -130,7 +131,7 @@ tls_ticket_keys *tls_ticket_keys_new(uint32_t period, uint64_t now)
 {
 	tls_ticket_keys *r;
 
-	if (period == 0 || sodium_init() < 0)
+	if (period == 0 || !tls_sodium_ready())
 		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;

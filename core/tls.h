@@ -12,8 +12,12 @@
  * Threads: a tls_config is immutable once connections use it (except its
  * internal ticket key ring, which locks itself). A tls_conn is driven by one
  * thread at a time during the handshake; once TLS_ST_ESTABLISHED is set,
- * the read side (recvbuf, recv_done, read, readable, peek) and the write side
- * (write, sendbuf, send_done, close) may each run in their own thread.
+ * the read side (recvbuf, recv_done, eof, read, peek) and the write side
+ * (write, sendbuf, send_done, close) may each run in their own thread. At
+ * any time, also during the handshake, tls_conn_state, tls_conn_readable,
+ * tls_conn_records and tls_conn_error may be called from any other thread
+ * as well (readiness asks them without holding either side): each answer
+ * is one the sides recently published, which they may change at once.
  */
 #ifndef TLSHIM_CORE_TLS_H
 #define TLSHIM_CORE_TLS_H

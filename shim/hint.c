@@ -316,7 +316,7 @@ size_t shim_refusal_hint(const sconn *s, char *out, size_t len)
 	char names[512], ip[64];
 	shim_hint_facts f = {
 		.client = s->client,
-		.ready = s->ready,
+		.ready = sconn_ready(s),
 		.timed_out = __atomic_load_n(&s->timed_out, __ATOMIC_ACQUIRE),
 		.sock_errno = __atomic_load_n(&s->sock_errno, __ATOMIC_ACQUIRE),
 		.cert_missing = tls_conn_client_cert_missing(s->tls),

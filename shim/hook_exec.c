@@ -646,49 +646,43 @@ SHIM_EXPORT int execvp(const char *file, char *const argv[])
 	return execvpe(file, argv, environ);
 }
 
-/* execl family: collect the variadic arguments into an argv. */
-#define COLLECT_ARGS(first, last_arg, argv)         \
-	va_list ap;                                 \
-	size_t n_ = 1;                              \
-	va_start(ap, first);                        \
-	while (va_arg(ap, char *))                  \
-		n_++;                               \
-	va_end(ap);                                 \
-	char **argv = calloc(n_ + 1, sizeof *argv); \
-	if (!argv) {                                \
-		errno = ENOMEM;                     \
-		return -1;                          \
-	}                                           \
-	argv[0] = (char *)(first);                  \
-	va_start(ap, first);                        \
-	for (size_t i_ = 1; i_ <= n_; i_++)         \
-		argv[i_] = va_arg(ap, char *);      \
-	last_arg;                                   \
+/* execl family: collect the variadic arguments into an argv on the stack,
+ * as glibc does: these run in vfork children, where memory taken from the
+ * heap is the parent's and is never given back once the exec succeeds (a
+ * leak LSan showed in shim/test_spawn and shim/test_vfork), and where
+ * malloc itself is not safe. */
+#define COLLECT_ARGS(first, last_arg, argv)    \
+	va_list ap;                            \
+	size_t n_ = 1;                         \
+	va_start(ap, first);                   \
+	while (va_arg(ap, char *))             \
+		n_++;                          \
+	va_end(ap);                            \
+	char *argv[n_ + 1];                    \
+	argv[0] = (char *)(first);             \
+	va_start(ap, first);                   \
+	for (size_t i_ = 1; i_ <= n_; i_++)    \
+		argv[i_] = va_arg(ap, char *); \
+	last_arg;                              \
 	va_end(ap)
 
 SHIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	COLLECT_ARGS(arg, (void)0, argv);
-	int r = execve(path, argv, environ);
-	free(argv);
-	return r;
+	return execve(path, argv, environ);
 }
 
 SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	COLLECT_ARGS(arg, (void)0, argv);
-	int r = execvpe(file, argv, environ);
-	free(argv);
-	return r;
+	return execvpe(file, argv, environ);
 }
 
 SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	char *const *envp;
 	COLLECT_ARGS(arg, envp = va_arg(ap, char *const *), argv);
-	int r = execve(path, argv, envp);
-	free(argv);
-	return r;
+	return execve(path, argv, envp);
 }
 
 static int spawn_common(const char *checked, const posix_spawn_file_actions_t *fa, handover *h)

@@ -155,11 +155,11 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (req == FIONREAD && arg) {
 		sconn *s = fdtab_acquire(fd);
-		if (s && !s->plaintext) {
+		if (s && !sconn_plaintext(s)) {
 			/* Decrypted bytes waiting, after taking in what the
 			 * socket holds (INTERFACE.md: ioctl(FIONREAD)). */
 			pump_progress(s, fd);
-			*(int *)arg = s->ready ? (int)tls_conn_readable(s->tls) : 0;
+			*(int *)arg = sconn_ready(s) ? (int)tls_conn_readable(s->tls) : 0;
 			shim_unref(s);
 			return 0;
 		}

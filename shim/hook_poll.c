@@ -71,7 +71,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 			real[i].events = need;
 			if (fds[i].revents)
 				ready++;
-			if (!conns[i]->ready && conns[i]->deadline_us < wake)
+			if (!sconn_ready(conns[i]) && conns[i]->deadline_us < wake)
 				wake = conns[i]->deadline_us; /* time a handshake out */
 		}
 		struct timespec ts, *tsp = NULL;

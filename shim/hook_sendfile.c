@@ -155,7 +155,7 @@ static ssize_t file_to_tls(sconn *s, int out, int in, off64_t *off, size_t len)
 static sconn *tls_at(int fd)
 {
 	sconn *s = fdtab_acquire(fd);
-	if (s && s->plaintext) {
+	if (s && sconn_plaintext(s)) {
 		shim_unref(s);
 		return NULL;
 	}

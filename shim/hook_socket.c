@@ -130,7 +130,7 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		/* Data a non-blocking program wrote is only queued once the
 		 * handshake is done; finish it (bounded) so close_notify can
 		 * follow the data instead of a bare FIN. */
-		if (!s->ready)
+		if (!sconn_ready(s))
 			pump_handshake(s, fd, true);
 		pump_shutdown_write(s, fd);
 	}

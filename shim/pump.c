@@ -321,7 +321,7 @@ int pump_errno(sconn *s)
 		/* INTERFACE.md: a server rule's program only ever sees ECONNRESET. */
 		return s->client ? EACCES : ECONNRESET;
 	case TLS_ERR_PEER_ALERT:
-		if (s->client && !s->ready &&
+		if (s->client && !sconn_ready(s) &&
 		    (rejects_our_certificate(alert) || (alert == TLS_ALERT_HANDSHAKE_FAILURE &&
 							tls_conn_client_cert_missing(s->tls))))
 			return EACCES;
@@ -351,8 +351,8 @@ static void log_failure(sconn *s)
 		reason = strerror(sock_errno(s));
 	/* A peer that goes away after the handshake is an ordinary event; a
 	 * refused handshake or a broken record is worth a warning. */
-	int level = s->ready && (sock_errno(s) ||
-				 tls_conn_error(s->tls, NULL, NULL, NULL) == TLS_ERR_TRUNCATED)
+	int level = sconn_ready(s) && (sock_errno(s) || tls_conn_error(s->tls, NULL, NULL, NULL) ==
+								TLS_ERR_TRUNCATED)
 			    ? SHIM_LOG_INFO
 			    : SHIM_LOG_WARN;
 	/* ... and what to change (issue 4), after " -- ". */
@@ -360,7 +360,7 @@ static void log_failure(sconn *s)
 	if (shim_log_enabled(level))
 		shim_refusal_hint(s, hint, sizeof hint);
 	shim_log(level, "rule %s: %s %s <-> %s: %s: %s%s%s", s->rule->name, direction(s), s->local,
-		 s->peer, s->ready ? "connection failed" : "handshake refused", reason,
+		 s->peer, sconn_ready(s) ? "connection failed" : "handshake refused", reason,
 		 hint[0] ? " -- " : "", hint);
 }
 
@@ -932,11 +932,11 @@ static void shutdown_locked(sconn *s, int fd, uint64_t wait_us)
 {
 	int saved = errno;
 	bool mine = shim_fork_claim(s) == 0; /* fork.h: only the claimer ends it */
-	if (mine && s->ready && !s->plaintext && !failed(s) && !s->shut_wr) {
+	if (mine && sconn_ready(s) && !sconn_plaintext(s) && !failed(s) && !s->shut_wr) {
 		tls_conn_close(s->tls);
 		s->shut_wr = true;
 	}
-	if (mine && !s->plaintext) {
+	if (mine && !sconn_plaintext(s)) {
 		uint64_t deadline = shim_now_us() + wait_us;
 		while (send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||

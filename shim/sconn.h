@@ -87,6 +87,14 @@ static inline bool sconn_plaintext(const sconn *s)
 	return __atomic_load_n(&s->plaintext, __ATOMIC_ACQUIRE);
 }
 
+/* sconn_ready(s): the handshake is done and logged (set once, with both
+ * locks held, by the handshake; read from anywhere: readiness and the
+ * hooks ask without a lock). */
+static inline bool sconn_ready(const sconn *s)
+{
+	return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
+}
+
 /* shim_now_us(): CLOCK_MONOTONIC in microseconds. */
 uint64_t shim_now_us(void);
 

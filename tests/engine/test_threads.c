@@ -10,6 +10,14 @@
  * times: the first error wins whole (its class, alert and reason together)
  * and exactly one fatal alert goes out. Meant to run under TSan as well;
  * every loop is bounded.
+ *
+ * As in the shim, each side asks tls_conn_state between its calls (the
+ * writer whether the connection failed or closed, the reader whether the
+ * peer closed), and a fifth thread, the poller, asks tls_conn_state,
+ * tls_conn_readable and tls_conn_records of both connections without any
+ * lock all along, from before the handshake on, as poll/epoll do (tls.h
+ * "Threads"): the fields those read are the other side's, so under TSan
+ * this is what proves them published rather than shared (issue 9, 11).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -133,6 +141,62 @@ typedef struct side {
 	bool data_ok, write_stopped, reader_failed, timed_out;
 } side;
 
+/* ---- the poller: readiness without locks -------------------------------- */
+
+typedef struct poller {
+	tls_conn *conn[2];
+	int stop; /* atomic */
+	/* Results (read by main after join). */
+	unsigned long polls;
+	bool saw_established[2], saw_readable[2];
+	bool lost_established, records_went_back, too_readable;
+} poller;
+
+static void *poll_loop(void *arg)
+{
+	poller *p = arg;
+	uint64_t last_rd[2] = {0, 0}, last_wr[2] = {0, 0};
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		for (int i = 0; i < 2; i++) {
+			unsigned st = tls_conn_state(p->conn[i]);
+			size_t readable = tls_conn_readable(p->conn[i]);
+			if (st & TLS_ST_ESTABLISHED) {
+				p->saw_established[i] = true;
+				/* Only grow once established (tls.h). */
+				uint64_t rd = tls_conn_records(p->conn[i], false);
+				uint64_t wr = tls_conn_records(p->conn[i], true);
+				p->records_went_back |= rd < last_rd[i] || wr < last_wr[i];
+				last_rd[i] = rd;
+				last_wr[i] = wr;
+			} else if (p->saw_established[i]) {
+				p->lost_established = true;
+			}
+			p->saw_readable[i] |= (st & TLS_ST_READABLE) != 0;
+			p->too_readable |= readable > TLS_MAX_PLAINTEXT;
+		}
+		p->polls++;
+	}
+	return NULL;
+}
+
+static void poller_start(poller *p, pthread_t *t, tls_conn *cli, tls_conn *srv)
+{
+	memset(p, 0, sizeof *p);
+	p->conn[0] = cli;
+	p->conn[1] = srv;
+	CHECK_EQ(pthread_create(t, NULL, poll_loop, p), 0);
+}
+
+static void poller_stop(poller *p, pthread_t t)
+{
+	__atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(p->polls > 0);
+	CHECK(!p->lost_established);
+	CHECK(!p->records_went_back);
+	CHECK(!p->too_readable);
+}
+
 /* flush(s): move the connection's ciphertext into the pipe (write side). */
 static bool flush(side *s, size_t *stream_off)
 {
@@ -176,7 +240,9 @@ static void *writer(void *arg)
 		}
 		if (!flush(s, &stream_off))
 			break;
-		if (took == 0 && tls_conn_error(s->conn, NULL, NULL, NULL) != TLS_ERR_NONE) {
+		/* As pump_send asks: the read side's failure shows in the
+		 * state the writer reads. */
+		if (took == 0 && (tls_conn_state(s->conn) & TLS_ST_FAILED)) {
 			s->write_stopped = true; /* the read side failed: writes stop */
 			break;
 		}
@@ -214,6 +280,9 @@ static void *reader(void *arg)
 		}
 		if (s->reader_failed)
 			break;
+		/* pump_recv: end of stream once close_notify came. */
+		if (tls_conn_state(s->conn) & TLS_ST_PEER_CLOSED)
+			break;
 	}
 	/* A record behind the one just read may have failed it too. */
 	if (tls_conn_error(s->conn, NULL, NULL, NULL) != TLS_ERR_NONE)
@@ -223,7 +292,7 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void establish(tls_conn **cli, tls_conn **srv)
+static void make_pair(tls_conn **cli, tls_conn **srv)
 {
 	static tls_config *scfg, *ccfg;
 	if (!scfg) {
@@ -232,7 +301,13 @@ static void establish(tls_conn **cli, tls_conn **srv)
 	}
 	*cli = tls_conn_new(ccfg, "server.test", NULL);
 	*srv = tls_conn_new(scfg, NULL, NULL);
-	CHECK(*cli && *srv && testpair_handshake(*cli, *srv));
+	CHECK(*cli && *srv);
+}
+
+static void establish(tls_conn **cli, tls_conn **srv)
+{
+	make_pair(cli, srv);
+	CHECK(testpair_handshake(*cli, *srv));
 }
 
 /* run(sides): both connections' readers and writers at once. */
@@ -263,12 +338,18 @@ static void setup_sides(side sd[2], tls_conn *cli, tls_conn *srv, pipe_q *c2s, p
 static void duplex(void)
 {
 	tls_conn *cli, *srv;
-	establish(&cli, &srv);
+	make_pair(&cli, &srv);
+	poller pl;
+	pthread_t pt;
+	poller_start(&pl, &pt, cli, srv); /* readiness during the handshake too */
+	CHECK(testpair_handshake(cli, srv));
 	pipe_q c2s, s2c;
 	side sd[2];
 	setup_sides(sd, cli, srv, &c2s, &s2c);
 	sd[1].hello_request_at = STREAM_BYTES / 2;
 	run(sd);
+	poller_stop(&pl, pt);
+	CHECK(pl.saw_established[0] && pl.saw_established[1]);
 	for (int i = 0; i < 2; i++) {
 		CHECK(!sd[i].timed_out);
 		CHECK(sd[i].data_ok);
@@ -293,11 +374,15 @@ static void read_side_fails(void)
 {
 	tls_conn *cli, *srv;
 	establish(&cli, &srv);
+	poller pl;
+	pthread_t pt;
+	poller_start(&pl, &pt, cli, srv);
 	pipe_q c2s, s2c;
 	side sd[2];
 	setup_sides(sd, cli, srv, &c2s, &s2c);
 	sd[0].corrupt_at = STREAM_BYTES / 3;
 	run(sd);
+	poller_stop(&pl, pt);
 	CHECK(!sd[0].timed_out && !sd[1].timed_out);
 	CHECK(sd[1].reader_failed);
 	CHECK(sd[0].data_ok && sd[1].data_ok);

@@ -576,3 +576,116 @@ void shimtest_relay_join(shimtest_relay *r)
 {
 	pthread_join(r->thread, NULL);
 }
+
+/* ---- the echo peer ------------------------------------------------------ */
+
+/* What the peer writes for each connection: one write, well under
+ * PIPE_BUF, so the reports of concurrent connections never mix. */
+struct echo_end {
+	char end;
+	unsigned bytes;
+};
+
+struct echo_job {
+	int listener, nconns, report;
+	bool concurrent;
+};
+
+struct echo_conn {
+	int fd, report;
+};
+
+static void *echo_conn_main(void *arg)
+{
+	struct echo_conn *c = arg;
+	struct echo_end rep = {0};
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(c->fd, buf, sizeof buf)) > 0) {
+		rep.bytes += (unsigned)r;
+		if (!shimtest_write_all(c->fd, buf, (size_t)r))
+			break;
+	}
+	rep.end = r == 0 ? 'C' : 'R';
+	close(c->fd);
+	CHECK_EQ(write(c->report, &rep, sizeof rep), (ssize_t)sizeof rep);
+	return NULL;
+}
+
+static void echo_main(void *arg)
+{
+	const struct echo_job *job = arg;
+	struct echo_conn *conns = calloc((size_t)job->nconns, sizeof *conns);
+	pthread_t *threads = calloc((size_t)job->nconns, sizeof *threads);
+	CHECK(conns && threads);
+	int started = 0;
+	for (int i = 0; conns && threads && i < job->nconns; i++) {
+		int fd = shimtest_accept(job->listener);
+		CHECK(fd >= 0);
+		if (fd < 0) {
+			struct echo_end rep = {'A', 0};
+			CHECK_EQ(write(job->report, &rep, sizeof rep), (ssize_t)sizeof rep);
+			break;
+		}
+		conns[i] = (struct echo_conn){fd, job->report};
+		if (job->concurrent)
+			threads[started++] = shimtest_thread(echo_conn_main, &conns[i]);
+		else
+			echo_conn_main(&conns[i]);
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(conns);
+	free(threads);
+}
+
+void shimtest_echo_start(shimtest_echo *e, int listener, int nconns, bool concurrent)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	struct echo_job job = {listener, nconns, p[1], concurrent};
+	e->pid = shimtest_fork(echo_main, &job); /* the child has its own copy of job */
+	e->report = p[0];
+	close(p[1]);
+}
+
+void shimtest_echo_expect(shimtest_echo *e, char end, long bytes, const char *what)
+{
+	struct echo_end rep = {'?', 0};
+	struct pollfd p = {.fd = e->report, .events = POLLIN};
+	if (poll(&p, 1, 15000) != 1 || read(e->report, &rep, sizeof rep) != sizeof rep)
+		rep.end = '?';
+	CHECK_EQ(rep.end, end);
+	if (bytes >= 0)
+		CHECK_EQ(rep.bytes, (unsigned)bytes);
+	if (rep.end != end || (bytes >= 0 && rep.bytes != (unsigned)bytes))
+		fprintf(stderr, "%s: echo peer saw '%c' after %u bytes\n", what, rep.end,
+			rep.bytes);
+}
+
+int shimtest_echo_wait(shimtest_echo *e)
+{
+	int st = shimtest_wait(e->pid);
+	close(e->report);
+	e->report = -1;
+	return st;
+}
+
+bool shimtest_echoes(int fd, const char *msg)
+{
+	size_t n = strlen(msg);
+	char buf[256];
+	if (n > sizeof buf || !shimtest_write_all(fd, msg, n))
+		return false;
+	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
+}
+
+int shimtest_echo_connect(uint16_t port)
+{
+	int err;
+	int fd = shimtest_connect(port, 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(shimtest_echoes(fd, "first"));
+	return fd;
+}

@@ -168,4 +168,37 @@ void shimtest_relay_start(shimtest_relay *r, int listen_fd, uint16_t to_port, in
 			  bool truncate);
 void shimtest_relay_join(shimtest_relay *r);
 
+/* An echo peer in a process of its own (under the shim, so a server rule
+ * on its listener makes it a TLS server): it accepts ${nconns} connections
+ * on listener ${listener}, one after the other or, with ${concurrent}, each
+ * in its own thread (all may be open at once), echoes every byte back until
+ * end of file, and then reports how each connection ended, in the order
+ * they ended, on a pipe the test reads with shimtest_echo_expect. */
+typedef struct shimtest_echo {
+	pid_t pid;
+	int report; /* the pipe's read end (the write end is the peer's alone) */
+} shimtest_echo;
+
+/* shimtest_echo_start(e, listener, nconns, concurrent): start the peer. */
+void shimtest_echo_start(shimtest_echo *e, int listener, int nconns, bool concurrent);
+
+/* shimtest_echo_expect(e, end, bytes, what): CHECK that the next connection
+ * to end ended with ${end} ('C': end of file, after close_notify on TLS;
+ * 'R': an error, a reset or a truncation; 'A': it was never accepted),
+ * after ${bytes} echoed bytes (-1: any number), waiting at most 15 s;
+ * a mismatch is also told on stderr with ${what}. */
+void shimtest_echo_expect(shimtest_echo *e, char end, long bytes, const char *what);
+
+/* shimtest_echo_wait(e): wait for the peer process; its exit status
+ * (shimtest_wait: 0 when all its CHECKs passed). */
+int shimtest_echo_wait(shimtest_echo *e);
+
+/* shimtest_echoes(fd, msg): send the string ${msg} on ${fd} and read as
+ * many bytes back; true when they are ${msg} (at most 256 bytes). */
+bool shimtest_echoes(int fd, const char *msg);
+
+/* shimtest_echo_connect(port): a blocking TCP socket connected to
+ * 127.0.0.1:${port}, CHECKed to connect and to echo "first". */
+int shimtest_echo_connect(uint16_t port);
+
 #endif

@@ -40,55 +40,7 @@ static const char policy[] = "[echo-in]\n"
 
 #define N_ECHO 8
 
-static int echo_report[2]; /* echo server -> main: 'C' clean end, 'R' reset */
-
-static void echo_server(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < N_ECHO; i++) {
-		int fd = shimtest_accept(0);
-		char c = 'A';
-		if (fd >= 0) {
-			char buf[4096];
-			ssize_t r;
-			while ((r = read(fd, buf, sizeof buf)) > 0)
-				if (!shimtest_write_all(fd, buf, (size_t)r))
-					break;
-			c = r == 0 ? 'C' : 'R';
-			close(fd);
-		}
-		CHECK_EQ(write(echo_report[1], &c, 1), 1);
-	}
-}
-
-static void expect_report(char want, const char *what)
-{
-	struct pollfd p = {.fd = echo_report[0], .events = POLLIN};
-	char c = '?';
-	if (poll(&p, 1, 15000) != 1 || read(echo_report[0], &c, 1) != 1)
-		c = '?';
-	CHECK_EQ(c, want);
-	if (c != want)
-		fprintf(stderr, "%s: echo server saw '%c'\n", what, c);
-}
-
-static bool echo(int fd, const char *msg)
-{
-	size_t n = strlen(msg);
-	char buf[256];
-	if (!shimtest_write_all(fd, msg, n))
-		return false;
-	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
-}
-
-static int echo_connect(void)
-{
-	int err;
-	int fd = shimtest_connect(shimtest_port(0), 0, &err);
-	CHECK_EQ(err, 0);
-	CHECK(echo(fd, "first"));
-	return fd;
-}
+static shimtest_echo peer; /* the echo server (shimtest.h) */
 
 static bool token_wait(int fd)
 {
@@ -106,10 +58,10 @@ struct fork_case {
 static int child_side(struct fork_case *f)
 {
 	alarm(20);
-	bool ok = echo(f->fd, "the child claims it");
+	bool ok = shimtest_echoes(f->fd, "the child claims it");
 	ok = write(f->done[1], "T", 1) == 1 && ok;
 	ok = token_wait(f->go[0]) && ok;
-	ok = echo(f->fd, "and carries on") && ok;
+	ok = shimtest_echoes(f->fd, "and carries on") && ok;
 	ok = close(f->fd) == 0 && ok;
 	return ok ? 0 : 1;
 }
@@ -119,7 +71,7 @@ static void parent_side(struct fork_case *f, pid_t pid, const char *what)
 	CHECK(pid > 0);
 	if (pid <= 0) {
 		close(f->fd);
-		expect_report('C', what);
+		shimtest_echo_expect(&peer, 'C', -1, what);
 		return;
 	}
 	CHECK(token_wait(f->done[0]));
@@ -134,12 +86,12 @@ static void parent_side(struct fork_case *f, pid_t pid, const char *what)
 	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fprintf(stderr, "%s: child status %#x\n", what, st);
 	CHECK_EQ(close(f->fd), 0);
-	expect_report('C', what);
+	shimtest_echo_expect(&peer, 'C', -1, what);
 }
 
 static void fork_case_init(struct fork_case *f)
 {
-	f->fd = echo_connect();
+	f->fd = shimtest_echo_connect(shimtest_port(0));
 	CHECK_EQ(pipe(f->done), 0);
 	CHECK_EQ(pipe(f->go), 0);
 }
@@ -195,16 +147,16 @@ static void fork_like(enum how how)
 /* A raw clone onto a new stack: our code never runs in its child. */
 static void raw_clone_new_stack(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	errno = 0;
 	long pid = syscall(SYS_clone, SIGCHLD, stack + sizeof stack, NULL, NULL, 0L);
 	CHECK_EQ(pid, -1);
 	CHECK_EQ(errno, EPERM);
 	if (pid > 0)
 		waitpid((pid_t)pid, NULL, 0);
-	CHECK(echo(fd, "refused, still ours"));
+	CHECK(shimtest_echoes(fd, "refused, still ours"));
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', "raw clone on a new stack");
+	shimtest_echo_expect(&peer, 'C', -1, "raw clone on a new stack");
 }
 
 /* A thread made with clone(CLONE_VM | CLONE_THREAD ...). */
@@ -216,13 +168,13 @@ struct thread_case {
 static int thread_main(void *arg)
 {
 	struct thread_case *t = arg;
-	t->ok = echo(t->fd, "from a clone thread");
+	t->ok = shimtest_echoes(t->fd, "from a clone thread");
 	return 0;
 }
 
 static void clone_thread(void)
 {
-	struct thread_case t = {.fd = echo_connect()};
+	struct thread_case t = {.fd = shimtest_echo_connect(shimtest_port(0))};
 	static pid_t ctid = 1; /* the kernel clears it when the thread ends */
 	__atomic_store_n(&ctid, 1, __ATOMIC_SEQ_CST);
 	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
@@ -234,9 +186,9 @@ static void clone_thread(void)
 	       shimtest_now_ms() < deadline)
 		shimtest_sleep_ms(1);
 	CHECK(t.ok);
-	CHECK(echo(t.fd, "and from the main thread"));
+	CHECK(shimtest_echoes(t.fd, "and from the main thread"));
 	CHECK_EQ(close(t.fd), 0);
-	expect_report('C', "clone thread");
+	shimtest_echo_expect(&peer, 'C', -1, "clone thread");
 }
 
 /* clone(CLONE_VM | CLONE_VFORK): a vfork by another name. */
@@ -248,30 +200,28 @@ static int vfork_child(void *arg)
 
 static void clone_vfork(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	int pid = clone(vfork_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &fd);
 	CHECK(pid > 0);
 	int st = -1;
 	CHECK_EQ(waitpid(pid, &st, 0), pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(echo(fd, "the vfork-style child left it alone"));
+	CHECK(shimtest_echoes(fd, "the vfork-style child left it alone"));
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', "clone vfork");
+	shimtest_echo_expect(&peer, 'C', -1, "clone vfork");
 }
 
 int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
-	CHECK_EQ(pipe(echo_report), 0);
-	pid_t echo_pid = shimtest_fork(echo_server, NULL);
-	close(echo_report[1]);
+	shimtest_echo_start(&peer, 0, N_ECHO, false);
 
 	for (int how = RAW_FORK; how <= LIBC_CLONE; how++)
 		fork_like((enum how)how);
 	raw_clone_new_stack();
 	clone_thread();
 	clone_vfork();
-	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	CHECK_EQ(shimtest_echo_wait(&peer), 0);
 	return check_exit("shim/clone");
 }

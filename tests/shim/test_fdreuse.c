@@ -39,83 +39,15 @@ static const char policy[] = "[echo-in]\n"
 			     "port = @P0@\n"
 			     "ca = @CERTS@/ca.crt\n";
 
-/* What the echo server tells about each connection when it ends. */
-struct report {
-	char end; /* 'C' close_notify, 'R' reset or truncation */
-	unsigned bytes;
-};
-
-static int report_pipe[2];
+static shimtest_echo peer; /* the echo server, a thread per connection (shimtest.h) */
 static int n_conns;
-
-/* ---- the echo server (its own process, a thread per connection) -------- */
-
-static void *echo_conn(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	struct report rep = {0};
-	char buf[4096];
-	ssize_t r;
-	while ((r = read(fd, buf, sizeof buf)) > 0) {
-		rep.bytes += (unsigned)r;
-		if (!shimtest_write_all(fd, buf, (size_t)r))
-			break;
-	}
-	rep.end = r == 0 ? 'C' : 'R';
-	close(fd);
-	CHECK_EQ(write(report_pipe[1], &rep, sizeof rep), sizeof rep);
-	return NULL;
-}
-
-static void echo_server(void *arg)
-{
-	int n = *(int *)arg;
-	pthread_t *t = calloc((size_t)n, sizeof *t);
-	for (int i = 0; i < n; i++) {
-		int fd = shimtest_accept(0);
-		CHECK(fd >= 0);
-		if (fd < 0) {
-			n = i;
-			break;
-		}
-		t[i] = shimtest_thread(echo_conn, (void *)(intptr_t)fd);
-	}
-	for (int i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
-	free(t);
-}
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static bool echo(int fd, const char *msg)
-{
-	size_t n = strlen(msg);
-	char buf[256];
-	if (!shimtest_write_all(fd, msg, n))
-		return false;
-	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
-}
-
 static int tls_connect(void)
 {
-	int err;
-	int fd = shimtest_connect(shimtest_port(0), 0, &err);
-	CHECK_EQ(err, 0);
-	CHECK(echo(fd, "first"));
 	n_conns++;
-	return fd;
-}
-
-static void expect_report(char end, unsigned bytes, const char *what)
-{
-	struct report rep = {'?', 0};
-	struct pollfd p = {.fd = report_pipe[0], .events = POLLIN};
-	if (poll(&p, 1, 15000) != 1 || read(report_pipe[0], &rep, sizeof rep) != sizeof rep)
-		rep.end = '?';
-	CHECK_EQ(rep.end, end);
-	CHECK_EQ(rep.bytes, bytes);
-	if (rep.end != end || rep.bytes != bytes)
-		fprintf(stderr, "%s: peer saw '%c' after %u bytes\n", what, rep.end, rep.bytes);
+	return shimtest_echo_connect(shimtest_port(0));
 }
 
 /* close(2) the shim never sees: libc's syscall(), not the hooked one. */
@@ -177,7 +109,7 @@ static void reuse_after_stale(enum maker m)
 	CHECK_EQ(close(mkstemp(path)), 0);
 	int x = tls_connect();
 	close_behind_back(x);
-	expect_report('R', 5, maker_name[m]); /* a bare FIN: truncation */
+	shimtest_echo_expect(&peer, 'R', 5, maker_name[m]); /* a bare FIN: truncation */
 	int fd = -1, other = -1, pair[2] = {-1, -1};
 	switch (m) {
 	case M_OPEN:
@@ -281,21 +213,21 @@ static void bulk_closes(void)
 	tls_at(900);
 	tls_at(901);
 	CHECK_EQ(close_range(900, 901, 0), 0);
-	expect_report('C', 5, "close_range");
-	expect_report('C', 5, "close_range");
+	shimtest_echo_expect(&peer, 'C', 5, "close_range");
+	shimtest_echo_expect(&peer, 'C', 5, "close_range");
 
 	int fd = tls_at(902);
 	CHECK_EQ(close_range(902, 902, CLOSE_RANGE_CLOEXEC), 0);
 	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	CHECK(echo(fd, "still open"));
+	CHECK(shimtest_echoes(fd, "still open"));
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', 5 + 10, "close_range CLOEXEC");
+	shimtest_echo_expect(&peer, 'C', 5 + 10, "close_range CLOEXEC");
 
 	tls_at(950);
 	closefrom(950);
 	errno = 0;
 	CHECK_EQ(fcntl(950, F_GETFD), -1);
-	expect_report('C', 5, "closefrom");
+	shimtest_echo_expect(&peer, 'C', 5, "closefrom");
 }
 
 static void fclose_flushes(void)
@@ -305,23 +237,21 @@ static void fclose_flushes(void)
 	CHECK(f != NULL);
 	CHECK_EQ(fprintf(f, "via-stdio\n"), 10); /* stays in the stream's buffer */
 	CHECK_EQ(fclose(f), 0);
-	expect_report('C', 5 + 10, "fclose");
+	shimtest_echo_expect(&peer, 'C', 5 + 10, "fclose");
 }
 
 int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
-	CHECK_EQ(pipe(report_pipe), 0);
 	int total = M_COUNT + 5; /* + close_range 3, closefrom, fclose */
-	pid_t echo_pid = shimtest_fork(echo_server, &total);
-	close(report_pipe[1]);
+	shimtest_echo_start(&peer, 0, total, true);
 
 	for (int m = 0; m < M_COUNT; m++)
 		reuse_after_stale((enum maker)m);
 	bulk_closes();
 	fclose_flushes();
 	CHECK_EQ(n_conns, total);
-	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	CHECK_EQ(shimtest_echo_wait(&peer), 0);
 	return check_exit("shim/fdreuse");
 }

@@ -51,7 +51,7 @@ static const char policy[] = "[relay-out]\n"
 #define REPLY1  "REPLY-ONE-from-the-child"
 #define REPLY2  "REPLY-TWO-from-the-child"
 
-static int echo_report[2]; /* echo server -> main: 'C' clean end, 'R' reset */
+static shimtest_echo peer; /* the echo server on listener 3 (shimtest.h) */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -65,15 +65,6 @@ static bool token_wait(int fd)
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	char c;
 	return poll(&p, 1, 15000) == 1 && read(fd, &c, 1) == 1;
-}
-
-static bool echo(int fd, const char *msg)
-{
-	size_t n = strlen(msg);
-	char buf[256];
-	if (!shimtest_write_all(fd, msg, n))
-		return false;
-	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
 }
 
 static void expect_refused(int fd)
@@ -93,48 +84,7 @@ static void expect_refused(int fd)
 	CHECK(p.revents & POLLERR);
 }
 
-static void expect_report(char want, const char *what)
-{
-	struct pollfd p = {.fd = echo_report[0], .events = POLLIN};
-	char c = '?';
-	if (poll(&p, 1, 15000) != 1 || read(echo_report[0], &c, 1) != 1)
-		c = '?';
-	CHECK_EQ(c, want);
-	if (c != want)
-		fprintf(stderr, "%s: echo server saw '%c'\n", what, c);
-}
-
-static int echo_connect(void)
-{
-	int err;
-	int fd = shimtest_connect(shimtest_port(3), 0, &err);
-	CHECK_EQ(err, 0);
-	CHECK(echo(fd, "first"));
-	return fd;
-}
-
 /* ---- the peers ---------------------------------------------------------- */
-
-/* Echo server on listener 3, one connection after another; reports how
- * each ended. */
-static void echo_server(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < N_ECHO; i++) {
-		int fd = shimtest_accept(3);
-		char c = 'A';
-		if (fd >= 0) {
-			char buf[4096];
-			ssize_t r;
-			while ((r = read(fd, buf, sizeof buf)) > 0)
-				if (!shimtest_write_all(fd, buf, (size_t)r))
-					break;
-			c = r == 0 ? 'C' : 'R';
-			close(fd);
-		}
-		CHECK_EQ(write(echo_report[1], &c, 1), 1);
-	}
-}
 
 struct conn_arg {
 	int fd;
@@ -247,15 +197,15 @@ static void refused_child(void *arg)
 
 static void parent_claims_first(void)
 {
-	shared_fd = echo_connect();
+	shared_fd = shimtest_echo_connect(shimtest_port(3));
 	CHECK_EQ(pipe(go_pipe), 0);
 	pid_t c = shimtest_fork(refused_child, go_pipe);
-	CHECK(echo(shared_fd, "parent uses it first"));
+	CHECK(shimtest_echoes(shared_fd, "parent uses it first"));
 	token_send(go_pipe[1]);
 	CHECK_EQ(shimtest_wait(c), 0);
-	CHECK(echo(shared_fd, "and keeps it"));
+	CHECK(shimtest_echoes(shared_fd, "and keeps it"));
 	CHECK_EQ(close(shared_fd), 0);
-	expect_report('C', "parent claims first");
+	shimtest_echo_expect(&peer, 'C', -1, "parent claims first");
 	close(go_pipe[0]);
 	close(go_pipe[1]);
 }
@@ -264,20 +214,20 @@ static void winning_child(void *arg)
 {
 	int *go = arg;
 	CHECK(token_wait(go[0]));
-	CHECK(echo(shared_fd, "the second child uses it"));
+	CHECK(shimtest_echoes(shared_fd, "the second child uses it"));
 	CHECK_EQ(close(shared_fd), 0);
 }
 
 static void two_forks_unclaimed(void)
 {
-	shared_fd = echo_connect();
+	shared_fd = shimtest_echo_connect(shimtest_port(3));
 	CHECK_EQ(pipe(go_pipe), 0);
 	CHECK_EQ(pipe(go2_pipe), 0);
 	pid_t c1 = shimtest_fork(refused_child, go_pipe);
 	pid_t c2 = shimtest_fork(winning_child, go2_pipe);
 	token_send(go2_pipe[1]);
 	CHECK_EQ(shimtest_wait(c2), 0);
-	expect_report('C', "two forks: the winner's close_notify");
+	shimtest_echo_expect(&peer, 'C', -1, "two forks: the winner's close_notify");
 	token_send(go_pipe[1]);
 	CHECK_EQ(shimtest_wait(c1), 0);
 	expect_refused(shared_fd);
@@ -309,7 +259,7 @@ static void busy_child(void *arg)
 
 static void fork_while_reading(void)
 {
-	shared_fd = echo_connect();
+	shared_fd = shimtest_echo_connect(shimtest_port(3));
 	struct blocked_reader b = {.fd = shared_fd};
 	pthread_t t = shimtest_thread(blocked_reader_main, &b);
 	shimtest_sleep_ms(200); /* the reader is inside read() now */
@@ -319,9 +269,9 @@ static void fork_while_reading(void)
 	pthread_join(t, NULL);
 	CHECK_EQ(b.got, 4);
 	CHECK_MEM(b.buf, "ping", 4);
-	CHECK(echo(shared_fd, "still the parent's"));
+	CHECK(shimtest_echoes(shared_fd, "still the parent's"));
 	CHECK_EQ(close(shared_fd), 0);
-	expect_report('C', "fork while reading");
+	shimtest_echo_expect(&peer, 'C', -1, "fork while reading");
 }
 
 static int result_pipe[2];
@@ -329,7 +279,7 @@ static int result_pipe[2];
 static void daemonize_and_use(void *arg)
 {
 	(void)arg;
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(3));
 	close(result_pipe[0]);
 	if (daemon(1, 1) < 0)
 		_exit(3);
@@ -339,7 +289,7 @@ static void daemonize_and_use(void *arg)
 	if (p > 0)
 		_exit(0);
 	alarm(20);
-	bool ok = echo(fd, "from the grandchild");
+	bool ok = shimtest_echoes(fd, "from the grandchild");
 	ok = close(fd) == 0 && ok;
 	char c = ok ? 'Y' : 'N';
 	if (write(result_pipe[1], &c, 1) != 1)
@@ -359,12 +309,12 @@ static void daemon_double_fork(void)
 		c = '?';
 	CHECK_EQ(c, 'Y');
 	close(result_pipe[0]);
-	expect_report('C', "daemon");
+	shimtest_echo_expect(&peer, 'C', -1, "daemon");
 }
 
 static void vfork_child_closes(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(3));
 	pid_t pid = vfork();
 	if (pid == 0) {
 		close(fd);
@@ -372,17 +322,17 @@ static void vfork_child_closes(void)
 	}
 	CHECK(pid > 0);
 	CHECK_EQ(shimtest_wait(pid), 0);
-	CHECK(echo(fd, "vfork left it alone"));
+	CHECK(shimtest_echoes(fd, "vfork left it alone"));
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', "vfork");
+	shimtest_echo_expect(&peer, 'C', -1, "vfork");
 }
 
 static void underscore_fork(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(3));
 	pid_t pid = _Fork();
 	if (pid == 0) {
-		bool ok = echo(fd, "the _Fork child claims it");
+		bool ok = shimtest_echoes(fd, "the _Fork child claims it");
 		ok = close(fd) == 0 && ok;
 		_exit(ok ? 0 : 1);
 	}
@@ -390,17 +340,15 @@ static void underscore_fork(void)
 	CHECK_EQ(shimtest_wait(pid), 0);
 	expect_refused(fd);
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', "_Fork");
+	shimtest_echo_expect(&peer, 'C', -1, "_Fork");
 }
 
 int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 4, policy);
-	CHECK_EQ(pipe(echo_report), 0);
-	pid_t echo_pid = shimtest_fork(echo_server, NULL);
+	shimtest_echo_start(&peer, 3, N_ECHO, false);
 	pid_t server_pid = shimtest_fork(forking_server, NULL);
-	close(echo_report[1]);
 
 	forking_server_client(0, 1);
 	forking_server_client(2, 2);
@@ -412,6 +360,6 @@ int main(int argc, char **argv)
 	daemon_double_fork();
 	vfork_child_closes();
 	underscore_fork();
-	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	CHECK_EQ(shimtest_echo_wait(&peer), 0);
 	return check_exit("shim/fork");
 }

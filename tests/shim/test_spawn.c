@@ -47,33 +47,7 @@ static const char policy[] = "[echo-in]\n"
 			     "ca = @CERTS@/ca.crt\n"
 			     "server_name = localhost\n";
 
-static int echo_report[2];
-
-static void echo_server(void *arg)
-{
-	(void)arg;
-	int fd = shimtest_accept(0);
-	char c = 'A';
-	if (fd >= 0) {
-		char buf[4096];
-		ssize_t r;
-		while ((r = read(fd, buf, sizeof buf)) > 0)
-			if (!shimtest_write_all(fd, buf, (size_t)r))
-				break;
-		c = r == 0 ? 'C' : 'R';
-		close(fd);
-	}
-	CHECK_EQ(write(echo_report[1], &c, 1), 1);
-}
-
-static bool echo(int fd, const char *msg)
-{
-	size_t n = strlen(msg);
-	char buf[256];
-	if (!shimtest_write_all(fd, msg, n))
-		return false;
-	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
-}
+static shimtest_echo peer; /* the echo server (shimtest.h) */
 
 static int tls;             /* the TLS connection */
 static char suid_dir[4096]; /* holds sh, a setuid copy of /bin/sh */
@@ -160,10 +134,16 @@ static void copied_actions(void)
 #define KEEPS_TLSHIM "case \"$LD_PRELOAD\" in *libtlshim*) exit 0;; esac; exit 4"
 
 /* An environment without tlshim in it (what a program that cleans its
- * environment passes); sanitizer settings stay, for sanitizer builds. */
+ * environment passes); sanitizer settings stay, for sanitizer builds.
+ * There (SHIMTEST_SANITIZER_RUNTIME, scripts/test) the new program gets
+ * the instrumented library back at the head of LD_PRELOAD, which is the
+ * point, but no sanitizer runtime before it, so ASan's start-up check of
+ * the library order is turned off for it alone: the runtime still comes
+ * in as the library's dependency, ahead of libc, and works. */
 static char **bare_env(void)
 {
 	static char *env[8];
+	static char asan[1024];
 	int n = 0;
 	env[n++] = "PATH=/bin:/usr/bin";
 	const char *keep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"};
@@ -172,6 +152,16 @@ static char **bare_env(void)
 			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 &&
 			    (*e)[strlen(keep[i])] == '=')
 				env[n++] = *e;
+	const char *rt = getenv("SHIMTEST_SANITIZER_RUNTIME");
+	if (rt && *rt) {
+		const char *old = getenv("ASAN_OPTIONS");
+		snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+			 old ? old : "", old && *old ? ":" : "");
+		for (int i = 0; i < n; i++)
+			if (strncmp(env[i], "ASAN_OPTIONS=", 13) == 0)
+				env[i] = env[--n];
+		env[n++] = asan;
+	}
 	env[n] = NULL;
 	return env;
 }
@@ -332,14 +322,12 @@ int main(int argc, char **argv)
 	shimtest_start(argv, 1, policy);
 	policy_for_children(true);
 	make_suid_sh();
-	CHECK_EQ(pipe(echo_report), 0);
-	pid_t echo_pid = shimtest_fork(echo_server, NULL);
-	close(echo_report[1]);
+	shimtest_echo_start(&peer, 0, 1, false);
 
 	int err;
 	tls = shimtest_connect(shimtest_port(0), 0, &err);
 	CHECK_EQ(err, 0);
-	CHECK(echo(tls, "before"));
+	CHECK(shimtest_echoes(tls, "before"));
 	snprintf(leak_script, sizeof leak_script, "printf %s >&%d; printf %s", SHIMTEST_MARKER, tls,
 		 SHIMTEST_MARKER);
 
@@ -359,14 +347,10 @@ int main(int argc, char **argv)
 		CHECK_EQ(in_child(refused_exec, &how), 0);
 
 	/* Nothing of all that reached the stream. */
-	CHECK(echo(tls, "after"));
+	CHECK(shimtest_echoes(tls, "after"));
 	CHECK_EQ(close(tls), 0);
-	struct pollfd p = {.fd = echo_report[0], .events = POLLIN};
-	char c = '?';
-	if (poll(&p, 1, 15000) != 1 || read(echo_report[0], &c, 1) != 1)
-		c = '?';
-	CHECK_EQ(c, 'C');
-	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	shimtest_echo_expect(&peer, 'C', -1, "the stream after every exec");
+	CHECK_EQ(shimtest_echo_wait(&peer), 0);
 	policy_for_children(false);
 	unlink(suid_sh);
 	rmdir(suid_dir);

@@ -39,66 +39,18 @@ static const char policy[] = "[echo-in]\n"
 
 #define N_CONN 5
 
-static int report[2]; /* echo server -> main: 'C' clean end, 'R' reset */
+static shimtest_echo peer; /* the echo server (shimtest.h) */
 
 /* What the vfork child saw (shared memory: the parent reads it after). */
 static volatile int child_r[8], child_e[8];
-
-static void echo_server(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < N_CONN; i++) {
-		int fd = shimtest_accept(0);
-		char c = 'A';
-		if (fd >= 0) {
-			char buf[4096];
-			ssize_t r;
-			while ((r = read(fd, buf, sizeof buf)) > 0)
-				if (!shimtest_write_all(fd, buf, (size_t)r))
-					break;
-			c = r == 0 ? 'C' : 'R';
-			close(fd);
-		}
-		CHECK_EQ(write(report[1], &c, 1), 1);
-	}
-}
-
-static bool echo(int fd, const char *msg)
-{
-	size_t n = strlen(msg);
-	char buf[256];
-	if (!shimtest_write_all(fd, msg, n))
-		return false;
-	return shimtest_read_full(fd, buf, n, NULL) == n && memcmp(buf, msg, n) == 0;
-}
-
-static int echo_connect(void)
-{
-	int err;
-	int fd = shimtest_connect(shimtest_port(0), 0, &err);
-	CHECK_EQ(err, 0);
-	CHECK(echo(fd, "first"));
-	return fd;
-}
-
-static void expect_report(char want, const char *what)
-{
-	struct pollfd p = {.fd = report[0], .events = POLLIN};
-	char c = '?';
-	if (poll(&p, 1, 15000) != 1 || read(report[0], &c, 1) != 1)
-		c = '?';
-	CHECK_EQ(c, want);
-	if (c != want)
-		fprintf(stderr, "%s: echo server saw '%c'\n", what, c);
-}
 
 /* The parent after the child: the stream still carries data, fd 1 is not
  * TLS here (a write to it is plain), and close ends the stream cleanly. */
 static void parent_after(int fd, const char *what)
 {
-	CHECK(echo(fd, "the parent carries on"));
+	CHECK(shimtest_echoes(fd, "the parent carries on"));
 	CHECK_EQ(close(fd), 0);
-	expect_report('C', what);
+	shimtest_echo_expect(&peer, 'C', -1, what);
 }
 
 static void reset_child(void)
@@ -109,7 +61,7 @@ static void reset_child(void)
 
 static void child_dups(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	struct stat before, after;
 	CHECK_EQ(fstat(1, &before), 0);
 	reset_child();
@@ -146,7 +98,7 @@ static void child_dups(void)
  * it and execs /bin/true: the bytes are in the file, exec is allowed. */
 static void child_reuses_number(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	char path[256];
 	const char *dir = getenv("SHIMTEST_DIR");
 	snprintf(path, sizeof path, "%s/vfork-%d.txt", dir ? dir : "/tmp", (int)getpid());
@@ -178,7 +130,7 @@ static void child_reuses_number(void)
 
 static void child_bulk_closes(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	pid_t pid = vfork();
 	if (pid == 0) {
 		close_range((unsigned)fd, (unsigned)fd, 0);
@@ -194,7 +146,7 @@ static void child_bulk_closes(void)
  * refused dup2 left nothing TLS on 1). */
 static void child_execs(void)
 {
-	int fd = echo_connect();
+	int fd = shimtest_echo_connect(shimtest_port(0));
 	CHECK_EQ(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
 	reset_child();
 	pid_t pid = vfork();
@@ -243,16 +195,14 @@ int main(int argc, char **argv)
 	(void)argc;
 	shimtest_start(argv, 1, policy);
 	policy_for_exec(true);
-	CHECK_EQ(pipe(report), 0);
-	pid_t echo_pid = shimtest_fork(echo_server, NULL);
-	close(report[1]);
+	shimtest_echo_start(&peer, 0, N_CONN, false);
 	child_dups();
 	child_reuses_number();
 	child_bulk_closes();
 	child_execs();
 	/* A last connection without any vfork: the harness itself is sound. */
-	parent_after(echo_connect(), "plain");
-	CHECK_EQ(shimtest_wait(echo_pid), 0);
+	parent_after(shimtest_echo_connect(shimtest_port(0)), "plain");
+	CHECK_EQ(shimtest_echo_wait(&peer), 0);
 	policy_for_exec(false);
 	return check_exit("shim/vfork");
 }
