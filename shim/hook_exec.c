@@ -31,6 +31,15 @@
  * from what we saw (an object copied by value, actions added through a
  * path we do not see) the actions are unknown, and the spawn is refused
  * while any TLS connection is open (fail closed).
+ *
+ * A vfork child (Python's default subprocess path: vfork, dup2 onto 0 and
+ * 1, close_range, exec) does to its descriptors what file actions would,
+ * but for real: its copies and closes of TLS descriptors are recorded in
+ * its own view of the table (fdtab.h fdtab_view_alias, fdtab_hide), not
+ * in the parent's, so the table walk below already sees the child's
+ * descriptors, and the exec hands over what reaches the new program; the
+ * parent, which goes on, shares each connection with it under the
+ * ownership rule (handover.h).
  */
 #include <dlfcn.h>
 #include <elf.h>

@@ -7,6 +7,9 @@ connection to TARGET (a program that echoes stdin to stdout) on fds 0 and 1:
   fork   fork; the child dup2s and execs (CGI style); the parent closes its copy
   spawn  subprocess.Popen(stdin=, stdout=, close_fds=False): posix_spawn with
          adddup2 file actions; the parent closes its copy
+  subprocess  subprocess.Popen(stdin=, stdout=) with the defaults
+         (close_fds=True: vfork, dup2 onto 0 and 1 and close_range in the
+         child, then exec); the parent closes its copy
 Exit 3 when the exec or spawn is refused (the error on stderr)."""
 import os
 import socket
@@ -53,6 +56,10 @@ try:
         sys.exit(os.waitstatus_to_exitcode(st))
     elif mode == "spawn":
         p = subprocess.Popen([target], stdin=c, stdout=c, close_fds=False)
+        c.close()
+        sys.exit(p.wait())
+    elif mode == "subprocess":
+        p = subprocess.Popen([target], stdin=c, stdout=c)
         c.close()
         sys.exit(p.wait())
 except OSError as e:

@@ -3,7 +3,8 @@
 # A wrapped server accepts, reads and echoes a little itself, then hands
 # the connection on fds 0 and 1 to another program (`cat`): by execve in
 # the same process, by fork+exec (CGI style), by posix_spawn with adddup2
-# file actions (python3 subprocess), and by a shell script under
+# file actions (python3 subprocess, close_fds=False), by Python's default
+# subprocess path (vfork, dup2 in the child, exec), and by a shell script under
 # tcpserver that reads a line itself, then runs cat. The peer is stock
 # openssl s_client: 1 MiB each way, sha256-identical. A target that cannot
 # load tlshim (a static binary, a setuid copy) is refused: the client sees
@@ -16,7 +17,8 @@
 set -euo pipefail
 
 cases=(
-	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-tcpserver-script
+	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-subprocess-cat
+	handover-tcpserver-script
 	handover-wrapped-tcpserver handover-static-refused handover-setuid-refused
 	handover-tcpserver-split
 )
@@ -148,6 +150,17 @@ handover-spawn-cat)
 	big_echo
 	srv_ok
 	has srv.log 'debug: spawn /bin/cat: fd [01] .* handed over as TLS state'
+	records_only "$w/big.bin"
+	;;
+handover-subprocess-cat)
+	# python3 subprocess with its defaults (close_fds=True): a vfork child
+	# dup2s the connection onto 0/1, close_range()s the rest and execs cat;
+	# the copies are the child's own (shim/fdtab.h fdtab_view_alias).
+	served subprocess /bin/cat
+	big_echo
+	srv_ok
+	has srv.log 'debug: exec /bin/cat: fd [01] .* handed over as TLS state'
+	has srv.log 'debug: exec hand-over: fd [01] \(rule in, 127\.0\.0\.1:[0-9]+\) restored$'
 	records_only "$w/big.bin"
 	;;
 handover-tcpserver-script)
