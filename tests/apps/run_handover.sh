@@ -18,7 +18,7 @@ set -euo pipefail
 
 cases=(
 	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-subprocess-cat
-	handover-tcpserver-script
+	handover-subprocess-many handover-tcpserver-script
 	handover-wrapped-tcpserver handover-static-refused handover-setuid-refused
 	handover-tcpserver-split
 )
@@ -80,15 +80,40 @@ records_only() { # records_only PLAINFILE: both directions only TLS records, PLA
 			fail "$d: $(cat "$w/$d.records")"
 	done
 }
-# served MODE TARGET: the wrapped python3 server on $port handing over to
-# TARGET by MODE (handover_server.py), behind a recording relay.
+# served MODE TARGET [PREFIX COUNT]: the wrapped python3 server on $port
+# handing over to TARGET by MODE (handover_server.py), behind a recording
+# relay.
 served() {
 	free_port
 	policy
-	bg srv.log "$tlshim" -c "$w/p.ini" -- "$py" "$here/handover_server.py" "$port" "$1" "$2"
+	bg srv.log "$tlshim" -c "$w/p.ini" -- "$py" "$here/handover_server.py" "$port" "$@"
 	srv=$bgpid
 	wait_listen "$port"
 	relay_start
+}
+# many seq|par: 20 connections to $port one after another (seq) or all at
+# once (par), each 16 KiB echoed byte for byte.
+many() {
+	local cpids=() i
+	for i in $(seq 20); do
+		head -c 16384 /dev/urandom >"$w/d$1$i.bin"
+		if [ "$1" = par ]; then
+			(
+				feed "$w/d$1$i.bin" "$w/e$1$i.bin" 16384 "$w/f$1$i"
+				timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
+					-servername localhost -CAfile "$pki/ca.crt" -verify_return_error \
+					<"$w/f$1$i" >"$w/e$1$i.bin" 2>/dev/null 8>&-
+			) &
+			cpids+=("$!")
+		else
+			s_client "$port" "$w/d$1$i.bin" "$w/e$1$i.bin"
+			[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
+		fi
+	done
+	for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent s_client failed"; done
+	for i in $(seq 20); do
+		cmp -s "$w/d$1$i.bin" "$w/e$1$i.bin" || fail "$1 connection $i: echo differs"
+	done
 }
 big_echo() { # big_echo: 1 MiB each way through s_client, sha256-identical
 	head -c 1048576 /dev/urandom >"$w/big.bin"
@@ -165,6 +190,22 @@ handover-subprocess-cat)
 	has srv.log 'debug: exec hand-over: fd [01] \(rule in, 127\.0\.0\.1:[0-9]+\) restored$'
 	records_only "$w/big.bin"
 	;;
+handover-subprocess-many)
+	# The same CGI-style server for 41 connections: 20 one after another,
+	# 20 at once (each cat a vfork child of the server, running while it
+	# accepts the next), one 1 MiB sha256-identical through the relay.
+	served subprocess cat 1000 41
+	rport=$port
+	port=$sport # the first 40 straight to the server, the last via the relay
+	many seq
+	many par
+	port=$rport
+	big_echo
+	srv_ok
+	[ "$(count srv.log 'debug: exec hand-over: fd [01] .* restored$')" = 41 ] ||
+		fail "not 41 hand-overs restored"
+	records_only "$w/big.bin"
+	;;
 handover-tcpserver-script)
 	# tcpserver (unwrapped) runs a wrapped shell script: sh reads a line
 	# itself and answers it, then runs cat (fork+exec) on the rest.
@@ -209,28 +250,6 @@ handover-wrapped-tcpserver)
 	policy
 	bg srv.log "$tlshim" -c "$w/p.ini" -- tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" cat
 	wait_listen "$port"
-	many() {
-		local cpids=() i
-		for i in $(seq 20); do
-			head -c 16384 /dev/urandom >"$w/d$1$i.bin"
-			if [ "$1" = par ]; then
-				(
-					feed "$w/d$1$i.bin" "$w/e$1$i.bin" 16384 "$w/f$1$i"
-					timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
-						-servername localhost -CAfile "$pki/ca.crt" -verify_return_error \
-						<"$w/f$1$i" >"$w/e$1$i.bin" 2>/dev/null 8>&-
-				) &
-				cpids+=("$!")
-			else
-				s_client "$port" "$w/d$1$i.bin" "$w/e$1$i.bin"
-				[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
-			fi
-		done
-		for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent s_client failed"; done
-		for i in $(seq 20); do
-			cmp -s "$w/d$1$i.bin" "$w/e$1$i.bin" || fail "$1 connection $i: echo differs"
-		done
-	}
 	many seq
 	many par
 	relay_start
