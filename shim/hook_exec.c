@@ -58,6 +58,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "hooks.h"
 #include "log.h"
 #include "handover.h"
@@ -581,9 +582,23 @@ static void env_free(struct env *e)
  * over ${h}, in ${e}; -1 with errno ENOMEM and ${h} ended when the
  * hand-over could not be put in it (the exec must not go on without
  * it). */
+/* An environment a vfork child's exec took along: made in the parent's
+ * heap (the memory is shared), it stays there once the exec succeeded.
+ * Kept in the vforking thread's own storage and freed by that thread's
+ * next exec (in the parent or its next vfork child), which runs only once
+ * this child has exec'd or exited: at most one per thread stays behind. */
+static __thread struct {
+	pid_t pid; /* the child that made it; 0: none */
+	struct env e;
+} left __attribute__((tls_model("initial-exec")));
+
 static int env_for(char *const envp[], handover *h, struct env *e)
 {
 	*e = (struct env){0};
+	if (left.pid && left.pid != getpid()) {
+		env_free(&left.e);
+		left.pid = 0;
+	}
 	if (shim_rules_active())
 		with_tlshim(envp, h->env, e);
 	if (h->env[0] && !e->v) {
@@ -591,6 +606,10 @@ static int env_for(char *const envp[], handover *h, struct env *e)
 		handover_end(h);
 		errno = ENOMEM;
 		return -1;
+	}
+	if (e->v && shim_fork_foreign()) {
+		left.pid = getpid();
+		left.e = *e;
 	}
 	return 0;
 }
@@ -600,6 +619,8 @@ static int exec_end(handover *h, struct env *e, int r)
 {
 	int saved = errno;
 	handover_end(h);
+	if (left.pid && left.pid == getpid())
+		left.pid = 0; /* freed here, not by the next exec */
 	env_free(e);
 	errno = saved;
 	return r;
@@ -655,49 +676,45 @@ SHIM_EXPORT int execvp(const char *file, char *const argv[])
 	return execvpe(file, argv, environ);
 }
 
-/* execl family: collect the variadic arguments into an argv. */
-#define COLLECT_ARGS(first, last_arg, argv)         \
-	va_list ap;                                 \
-	size_t n_ = 1;                              \
-	va_start(ap, first);                        \
-	while (va_arg(ap, char *))                  \
-		n_++;                               \
-	va_end(ap);                                 \
-	char **argv = calloc(n_ + 1, sizeof *argv); \
-	if (!argv) {                                \
-		errno = ENOMEM;                     \
-		return -1;                          \
-	}                                           \
-	argv[0] = (char *)(first);                  \
-	va_start(ap, first);                        \
-	for (size_t i_ = 1; i_ <= n_; i_++)         \
-		argv[i_] = va_arg(ap, char *);      \
-	last_arg;                                   \
+/* execl family: collect the variadic arguments into an argv on the
+ * stack, as glibc's own execl does: in a vfork child a heap copy would
+ * stay behind in the parent's heap once the exec succeeds. */
+#define COLLECT_ARGS(first, last_arg, argv)    \
+	va_list ap;                            \
+	size_t n_ = 1;                         \
+	va_start(ap, first);                   \
+	while (va_arg(ap, char *))             \
+		n_++;                          \
+	va_end(ap);                            \
+	if (n_ >= INT_MAX) {                   \
+		errno = E2BIG;                 \
+		return -1;                     \
+	}                                      \
+	char *argv[n_ + 1];                    \
+	argv[0] = (char *)(first);             \
+	va_start(ap, first);                   \
+	for (size_t i_ = 1; i_ <= n_; i_++)    \
+		argv[i_] = va_arg(ap, char *); \
+	last_arg;                              \
 	va_end(ap)
 
 SHIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	COLLECT_ARGS(arg, (void)0, argv);
-	int r = execve(path, argv, environ);
-	free(argv);
-	return r;
+	return execve(path, argv, environ);
 }
 
 SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	COLLECT_ARGS(arg, (void)0, argv);
-	int r = execvpe(file, argv, environ);
-	free(argv);
-	return r;
+	return execvpe(file, argv, environ);
 }
 
 SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	char *const *envp;
 	COLLECT_ARGS(arg, envp = va_arg(ap, char *const *), argv);
-	int r = execve(path, argv, envp);
-	free(argv);
-	return r;
+	return execve(path, argv, envp);
 }
 
 static int spawn_common(const char *checked, const posix_spawn_file_actions_t *fa, handover *h)
