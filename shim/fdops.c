@@ -4,9 +4,12 @@
  * starts with the same question (foreign): a vfork() child shares our
  * memory, so the table is the parent's, but it has descriptors of its own.
  * What it closes it hides from its own lookups only (fdtab_hide); a copy
- * of a TLS descriptor it asks for is refused (shim_fd_may_alias), as the
- * parent's table cannot record it and an unrecorded copy would carry
- * plaintext (issue 9 item 5).
+ * of a TLS descriptor it makes (dup2 onto 0 and 1 before exec: Python's
+ * subprocess) is recorded in its own view too (shim_fd_child_alias,
+ * fdtab_view_alias), so it stays TLS there and an exec hands it over
+ * (hook_exec.c). Either way the parent's table stays as it was: if the
+ * child exits instead, nothing of the parent's changed (issue 9 item 5,
+ * issue 11 item 2).
  */
 #include <errno.h>
 #include <unistd.h>
@@ -33,14 +36,14 @@ static bool foreign(int fd)
 	return true;
 }
 
-int shim_fd_may_alias(int oldfd)
+int shim_fd_child_alias(int oldfd, int newfd)
 {
-	if (!fdtab_get(oldfd) || !shim_fork_foreign())
+	if (fdtab_view_alias(newfd, oldfd) == 0)
 		return 0;
 	shim_log(SHIM_LOG_WARN,
-		 "vfork child: copy of TLS connection fd %d refused (EPERM): the copy "
-		 "could not be tracked",
-		 oldfd);
+		 "vfork child: copy of TLS connection fd %d onto fd %d refused (EPERM): "
+		 "more than %d copies, or a number above %d, cannot be tracked",
+		 oldfd, newfd, FDTAB_ALIAS_MAX, FDTAB_HIDE_MAX - 1);
 	errno = EPERM;
 	return -1;
 }

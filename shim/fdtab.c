@@ -26,24 +26,54 @@ static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
  * reference is never taken on a connection whose last alias just went. */
 static pthread_mutex_t stripes[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 
-/* A vfork child's private view (fdtab_hide): the numbers it closed. It
- * runs on the stack and thread-local storage of the thread that called
- * vfork, which stays suspended until the child execs or exits, so nothing
- * else reads or writes this copy meanwhile. Initial-exec: the library is
- * preloaded, and a lookup must stay one load on the common path. */
+/* A vfork child's private view (fdtab_hide, fdtab_view_alias): the
+ * numbers it closed, and the copies it made of TLS descriptors (each
+ * naming the table's number it came from). It runs on the stack and
+ * thread-local storage of the thread that called vfork, which stays
+ * suspended until the child execs or exits, so nothing else reads or
+ * writes this copy meanwhile, and the parent's first lookup discards it.
+ * Initial-exec: the library is preloaded, and a lookup must stay one load
+ * on the common path. */
 static __thread struct {
 	pid_t pid;  /* the child that wrote it */
-	unsigned n; /* numbers hidden; 0 on every path but a vfork child's */
+	unsigned n; /* entries made; 0 on every path but a vfork child's */
 	uint64_t bits[FDTAB_HIDE_MAX / 64];
+	struct {
+		int fd, origin; /* fd -1: a free entry */
+	} alias[FDTAB_ALIAS_MAX];
 } view __attribute__((tls_model("initial-exec")));
 
-static bool view_hides(unsigned u)
+/* The view is this process's (a vfork child's): else it is the parent's
+ * again, the child gone, and it is discarded. */
+static bool view_mine(void)
 {
-	if (view.pid != getpid()) { /* the parent again: the child is gone */
+	if (view.pid == getpid())
+		return true;
+	memset(&view, 0, sizeof view);
+	return false;
+}
+
+/* The number of the table whose connection ${u} names in the view (an
+ * alias), -1 when the view hides ${u}, else ${u} itself. */
+static int view_lookup(unsigned u)
+{
+	if (!view_mine() || u >= FDTAB_HIDE_MAX)
+		return (int)u;
+	for (unsigned i = 0; i < FDTAB_ALIAS_MAX; i++)
+		if (view.alias[i].fd == (int)u && view.alias[i].origin >= 0)
+			return view.alias[i].origin;
+	return view.bits[u / 64] >> (u % 64) & 1 ? -1 : (int)u;
+}
+
+static void view_take(void)
+{
+	pid_t me = getpid();
+	if (view.pid != me) {
 		memset(&view, 0, sizeof view);
-		return false;
+		for (unsigned i = 0; i < FDTAB_ALIAS_MAX; i++)
+			view.alias[i].fd = view.alias[i].origin = -1;
+		view.pid = me;
 	}
-	return u < FDTAB_HIDE_MAX && (view.bits[u / 64] >> (u % 64) & 1);
 }
 
 void fdtab_hide(int fd)
@@ -51,15 +81,48 @@ void fdtab_hide(int fd)
 	unsigned u = (unsigned)fd;
 	if (fd < 0 || u >= FDTAB_HIDE_MAX)
 		return;
-	pid_t me = getpid();
-	if (view.pid != me) {
-		memset(&view, 0, sizeof view);
-		view.pid = me;
-	}
-	if (!(view.bits[u / 64] >> (u % 64) & 1)) {
-		view.bits[u / 64] |= (uint64_t)1 << (u % 64);
-		view.n++;
-	}
+	view_take();
+	for (unsigned i = 0; i < FDTAB_ALIAS_MAX; i++)
+		if (view.alias[i].fd == fd)
+			view.alias[i].fd = view.alias[i].origin = -1;
+	view.bits[u / 64] |= (uint64_t)1 << (u % 64);
+	view.n++;
+}
+
+int fdtab_view_alias(int newfd, int oldfd)
+{
+	unsigned u = (unsigned)newfd;
+	if (newfd < 0 || u >= FDTAB_HIDE_MAX || oldfd < 0)
+		return -1;
+	int origin = view.n ? view_lookup((unsigned)oldfd) : oldfd;
+	if (origin < 0)
+		return -1; /* hidden: not a connection here */
+	view_take();
+	fdtab_hide(newfd); /* whatever it named before */
+	for (unsigned i = 0; i < FDTAB_ALIAS_MAX; i++)
+		if (view.alias[i].fd < 0) {
+			view.alias[i].fd = newfd;
+			view.alias[i].origin = origin;
+			return 0;
+		}
+	return -1;
+}
+
+bool fdtab_view_moved(int fd)
+{
+	if (!view.n || fd < 0)
+		return false;
+	int origin = view_lookup((unsigned)fd);
+	return origin >= 0 && origin != fd;
+}
+
+/* The table's slot for ${u} (no view). */
+static struct sconn *slot(unsigned u)
+{
+	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
+	if (!page)
+		return NULL;
+	return __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
 }
 
 struct sconn *fdtab_get(int fd)
@@ -70,19 +133,22 @@ struct sconn *fdtab_get(int fd)
 	/* Asked on every lookup, not only ours: the first hooked call of the
 	 * parent after the child is gone discards the child's view, so it
 	 * cannot outlive the child until a later child gets the same pid. */
-	if (__builtin_expect(view.n != 0, 0) && view_hides(u))
-		return NULL;
-	struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
-	if (!page)
-		return NULL;
-	return __atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(view.n != 0, 0)) {
+		int o = view_lookup(u);
+		if (o < 0)
+			return NULL;
+		u = (unsigned)o;
+	}
+	return slot(u);
 }
 
 struct sconn *fdtab_acquire(int fd)
 {
 	if (!fdtab_get(fd))
 		return NULL;
-	pthread_mutex_t *m = &stripes[(unsigned)fd % STRIPES];
+	/* An alias in a vfork child's view: the lock of the number it names */
+	int o = __builtin_expect(view.n != 0, 0) ? view_lookup((unsigned)fd) : fd;
+	pthread_mutex_t *m = &stripes[(unsigned)(o < 0 ? fd : o) % STRIPES];
 	pthread_mutex_lock(m);
 	struct sconn *s = fdtab_get(fd);
 	if (s)
@@ -134,7 +200,7 @@ int fdtab_foreach(int (*fn)(int fd, struct sconn *s, void *arg), void *arg)
 {
 	for (unsigned p = 0; p < PAGES; p++) {
 		struct sconn **page = __atomic_load_n(&pages[p], __ATOMIC_ACQUIRE);
-		if (!page)
+		if (!page && !(p == 0 && view.n)) /* a vfork child's aliases are in page 0 */
 			continue;
 		for (unsigned i = 0; i < PAGE_SLOTS; i++) {
 			int fd = (int)(p << PAGE_BITS | i);
@@ -156,12 +222,11 @@ int fdtab_next(int fd)
 		fd = 0;
 	for (unsigned u = (unsigned)fd; (u >> PAGE_BITS) < PAGES;) {
 		struct sconn **page = __atomic_load_n(&pages[u >> PAGE_BITS], __ATOMIC_ACQUIRE);
-		if (!page) {
+		if (!page && !(u < FDTAB_HIDE_MAX && view.n)) { /* aliases: page 0 */
 			u = ((u >> PAGE_BITS) + 1) << PAGE_BITS;
 			continue;
 		}
-		if (__atomic_load_n(&page[u & (PAGE_SLOTS - 1)], __ATOMIC_ACQUIRE) &&
-		    !(__builtin_expect(view.n != 0, 0) && view_hides(u)))
+		if (fdtab_get((int)u))
 			return (int)u;
 		u++;
 	}

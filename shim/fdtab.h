@@ -40,17 +40,34 @@ int fdtab_foreach(int (*fn)(int fd, struct sconn *s, void *arg), void *arg);
  * already be stale. */
 int fdtab_next(int fd);
 
-/* fdtab_hide(fd): in a vfork() child (fork.h shim_fork_foreign): ${fd}
- * no longer names the parent's connection here (the child closed or
- * replaced its copy), so this process's lookups stop seeing it; the table,
- * which is the parent's memory, stays as it is. The record is kept in the
- * vforking thread's thread-local storage, which only the child runs on
- * until it execs or exits; the parent's first lookup discards it.
- * Numbers below FDTAB_HIDE_MAX only: beyond, the child keeps seeing the
- * number as TLS (fail closed: an exec is refused rather than a raw TLS
- * socket passed on). */
-#define FDTAB_HIDE_MAX 2048 /* 256 bytes of static TLS per thread: fits glibc's dlopen surplus */
+/* A vfork() child's own view (fork.h shim_fork_foreign). The child has
+ * descriptors of its own but shares our memory, so the table is the
+ * parent's and must stay as it is; what the child does to its numbers is
+ * recorded in the vforking thread's thread-local storage, which only the
+ * child runs on until it execs or exits; the parent's first lookup
+ * discards it. Numbers below FDTAB_HIDE_MAX only.
+ *
+ * fdtab_hide(fd): ${fd} no longer names the parent's connection here (the
+ * child closed or replaced its copy), so this process's lookups stop
+ * seeing it. Beyond FDTAB_HIDE_MAX the child keeps seeing the number as
+ * TLS (fail closed: an exec is refused rather than a raw TLS socket
+ * passed on).
+ *
+ * fdtab_view_alias(newfd, oldfd): ${newfd} is now a copy of ${oldfd}
+ * (dup2, dup3, dup, F_DUPFD in the child): this process's lookups of
+ * ${newfd} (fdtab_get, fdtab_acquire, fdtab_next, fdtab_foreach) give the
+ * connection ${oldfd} names here, as long as the table's number it came
+ * from holds it, even once the child closed that number. 0, or -1 when
+ * ${newfd} is beyond FDTAB_HIDE_MAX or FDTAB_ALIAS_MAX copies are live
+ * (then ${newfd} is hidden: the caller closes it).
+ *
+ * fdtab_view_moved(fd): ${fd} is such a copy on a number other than the
+ * one it came from (exec: handed on on purpose, handover.h). */
+#define FDTAB_HIDE_MAX  2048 /* 256 bytes of static TLS per thread: fits glibc's dlopen surplus */
+#define FDTAB_ALIAS_MAX 8    /* 64 bytes more: 0, 1, 2 and a few spare */
 void fdtab_hide(int fd);
+int fdtab_view_alias(int newfd, int oldfd);
+bool fdtab_view_moved(int fd);
 
 /* fdtab_fork_lock(), fdtab_fork_unlock(): hold every lock of the table
  * across fork() (pthread_atfork prepare, then parent and child), so no

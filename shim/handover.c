@@ -113,7 +113,9 @@ static struct entry *group(const struct handover_fd *fds, int n, int *count)
 		for (int i = 0; i < n; i++)
 			if (fdtab_get(fds[i].orig) == e[j].s) {
 				e[j].fds[e[j].nfd++] = fds[i].fd;
-				e[j].intended |= fds[i].fd <= 2 || fds[i].fd != fds[i].orig;
+				/* a vfork child's dup2 moved it: fdtab_view_moved */
+				e[j].intended |= fds[i].fd <= 2 || fds[i].fd != fds[i].orig ||
+						 fdtab_view_moved(fds[i].fd);
 			}
 		used += e[j].nfd;
 	}

@@ -31,6 +31,15 @@
  * from what we saw (an object copied by value, actions added through a
  * path we do not see) the actions are unknown, and the spawn is refused
  * while any TLS connection is open (fail closed).
+ *
+ * A vfork child (Python's default subprocess path: vfork, dup2 onto 0 and
+ * 1, close_range, exec) does to its descriptors what file actions would,
+ * but for real: its copies and closes of TLS descriptors are recorded in
+ * its own view of the table (fdtab.h fdtab_view_alias, fdtab_hide), not
+ * in the parent's, so the table walk below already sees the child's
+ * descriptors, and the exec hands over what reaches the new program; the
+ * parent, which goes on, shares each connection with it under the
+ * ownership rule (handover.h).
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -49,6 +58,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "hooks.h"
 #include "log.h"
 #include "handover.h"
@@ -572,9 +582,23 @@ static void env_free(struct env *e)
  * over ${h}, in ${e}; -1 with errno ENOMEM and ${h} ended when the
  * hand-over could not be put in it (the exec must not go on without
  * it). */
+/* An environment a vfork child's exec took along: made in the parent's
+ * heap (the memory is shared), it stays there once the exec succeeded.
+ * Kept in the vforking thread's own storage and freed by that thread's
+ * next exec (in the parent or its next vfork child), which runs only once
+ * this child has exec'd or exited: at most one per thread stays behind. */
+static __thread struct {
+	pid_t pid; /* the child that made it; 0: none */
+	struct env e;
+} left __attribute__((tls_model("initial-exec")));
+
 static int env_for(char *const envp[], handover *h, struct env *e)
 {
 	*e = (struct env){0};
+	if (left.pid && left.pid != getpid()) {
+		env_free(&left.e);
+		left.pid = 0;
+	}
 	if (shim_rules_active())
 		with_tlshim(envp, h->env, e);
 	if (h->env[0] && !e->v) {
@@ -582,6 +606,10 @@ static int env_for(char *const envp[], handover *h, struct env *e)
 		handover_end(h);
 		errno = ENOMEM;
 		return -1;
+	}
+	if (e->v && shim_fork_foreign()) {
+		left.pid = getpid();
+		left.e = *e;
 	}
 	return 0;
 }
@@ -591,6 +619,8 @@ static int exec_end(handover *h, struct env *e, int r)
 {
 	int saved = errno;
 	handover_end(h);
+	if (left.pid && left.pid == getpid())
+		left.pid = 0; /* freed here, not by the next exec */
 	env_free(e);
 	errno = saved;
 	return r;
@@ -658,6 +688,10 @@ SHIM_EXPORT int execvp(const char *file, char *const argv[])
 	while (va_arg(ap, char *))             \
 		n_++;                          \
 	va_end(ap);                            \
+	if (n_ >= INT_MAX) {                   \
+		errno = E2BIG;                 \
+		return -1;                     \
+	}                                      \
 	char *argv[n_ + 1];                    \
 	argv[0] = (char *)(first);             \
 	va_start(ap, first);                   \

@@ -20,7 +20,8 @@ static int alias(int oldfd, int newfd)
 	sconn *s = fdtab_acquire(oldfd);
 	if (!s)
 		return newfd;
-	int r = shim_fd_attach(newfd, s);
+	/* A vfork child: a copy in its own view, the table is the parent's */
+	int r = shim_fork_foreign() ? shim_fd_child_alias(oldfd, newfd) : shim_fd_attach(newfd, s);
 	shim_unref(s);
 	if (r < 0) {
 		REAL(close)(newfd); /* fail closed: no untracked copy of a TLS socket */
@@ -31,7 +32,7 @@ static int alias(int oldfd, int newfd)
 
 SHIM_EXPORT int dup(int fd)
 {
-	if (shim_ownfd_refused(fd) < 0 || shim_fd_may_alias(fd) < 0)
+	if (shim_ownfd_refused(fd) < 0)
 		return -1;
 	return alias(fd, REAL(dup)(fd));
 }
@@ -79,8 +80,6 @@ static int dup2_tls(int oldfd, int newfd)
 {
 	if (oldfd == newfd || (!fdtab_get(oldfd) && !fdtab_get(newfd)))
 		return std_settled(REAL(dup2)(oldfd, newfd));
-	if (shim_fd_may_alias(oldfd) < 0)
-		return -1;
 	shim_stdio_prepare(newfd);
 	/* dup2 closes newfd first: that is a close of ours if newfd is TLS. */
 	shim_fd_release(newfd);
@@ -99,8 +98,6 @@ static int dup3_tls(int oldfd, int newfd, int flags)
 {
 	if (!fdtab_get(oldfd) && !fdtab_get(newfd))
 		return std_settled(REAL(dup3)(oldfd, newfd, flags));
-	if (oldfd != newfd && shim_fd_may_alias(oldfd) < 0)
-		return -1;
 	if (oldfd != newfd) {
 		shim_stdio_prepare(newfd);
 		shim_fd_release(newfd);
@@ -125,8 +122,6 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	if (shim_ownfd_refused(fd) < 0)
-		return -1;
-	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_may_alias(fd) < 0)
 		return -1;
 	int r = REAL(fcntl)(fd, cmd, arg);
 	if (r < 0)

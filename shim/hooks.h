@@ -30,11 +30,12 @@ int shim_fd_attach(int fd, sconn *s);
  * else 0. A caller that closes it anyway is safe, only less strict. */
 int shim_fd_release(int fd);
 
-/* shim_fd_may_alias(oldfd): before a call that copies ${oldfd} (dup,
- * dup2, dup3, F_DUPFD): 0 when it may go ahead, -1 with errno EPERM (and a
- * log line) when ${oldfd} is TLS and we run in a vfork child, where the
- * copy could not be registered. */
-int shim_fd_may_alias(int oldfd);
+/* shim_fd_child_alias(oldfd, newfd): in a vfork child, ${newfd} became a
+ * copy of the TLS descriptor ${oldfd} (dup, dup2, dup3, F_DUPFD): record
+ * it in the child's own view (fdtab_view_alias), never in the parent's
+ * table. 0, or -1 with errno EPERM (and a log line) when it cannot be
+ * recorded; the caller then closes ${newfd} (no untracked copy). */
+int shim_fd_child_alias(int oldfd, int newfd);
 
 /* shim_ownfd_refused(fd): -1 with errno EBADF when ${fd} is one of
  * tlshim's own descriptors (ownfd.h), which a program never opened and so

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""handover_server.py PORT MODE TARGET [PREFIX]: a wrapped server for
+"""handover_server.py PORT MODE TARGET [PREFIX [COUNT]]: a wrapped server for
 run_handover.sh. Listens on 127.0.0.1:PORT, accepts one connection, reads
 PREFIX bytes (default 1000) and echoes them itself, then hands the
-connection to TARGET (a program that echoes stdin to stdout) on fds 0 and 1:
+connection to TARGET (a program that echoes stdin to stdout) on fds 0 and 1
+(mode subprocess: COUNT connections, default 1, each handed to its own
+TARGET while the server accepts the next; exit status the worst of them):
   exec   dup2 onto 0 and 1, then execv in this process
   fork   fork; the child dup2s and execs (CGI style); the parent closes its copy
   spawn  subprocess.Popen(stdin=, stdout=, close_fds=False): posix_spawn with
          adddup2 file actions; the parent closes its copy
+  subprocess  subprocess.Popen(stdin=, stdout=) with the defaults
+         (close_fds=True: vfork, dup2 onto 0 and 1 and close_range in the
+         child, then exec); the parent closes its copy
 Exit 3 when the exec or spawn is refused (the error on stderr)."""
 import os
 import socket
@@ -15,19 +20,28 @@ import sys
 
 port, mode, target = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 prefix = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
+count = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", port))
-ls.listen(1)
-c, _ = ls.accept()
-ls.close()
-got = b""
-while len(got) < prefix:
-    b = c.recv(prefix - len(got))
-    if not b:
-        break
-    got += b
-c.sendall(got)
+ls.listen(64)
+
+
+def accept_and_echo():
+    c, _ = ls.accept()
+    got = b""
+    while len(got) < prefix:
+        b = c.recv(prefix - len(got))
+        if not b:
+            break
+        got += b
+    c.sendall(got)
+    return c
+
+
+c = accept_and_echo()
+if count == 1:
+    ls.close()
 
 
 def onto_stdio():
@@ -55,6 +69,14 @@ try:
         p = subprocess.Popen([target], stdin=c, stdout=c, close_fds=False)
         c.close()
         sys.exit(p.wait())
+    elif mode == "subprocess":
+        procs = []
+        for i in range(count):
+            if i:
+                c = accept_and_echo()
+            procs.append(subprocess.Popen([target], stdin=c, stdout=c))
+            c.close()
+        sys.exit(max(p.wait() for p in procs))
 except OSError as e:
     print(f"handover_server: {mode} {target}: {e}", file=sys.stderr)
     sys.exit(3)

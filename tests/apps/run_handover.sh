@@ -3,7 +3,8 @@
 # A wrapped server accepts, reads and echoes a little itself, then hands
 # the connection on fds 0 and 1 to another program (`cat`): by execve in
 # the same process, by fork+exec (CGI style), by posix_spawn with adddup2
-# file actions (python3 subprocess), and by a shell script under
+# file actions (python3 subprocess, close_fds=False), by Python's default
+# subprocess path (vfork, dup2 in the child, exec), and by a shell script under
 # tcpserver that reads a line itself, then runs cat. The peer is stock
 # openssl s_client: 1 MiB each way, sha256-identical. A target that cannot
 # load tlshim (a static binary, a setuid copy) is refused: the client sees
@@ -16,7 +17,8 @@
 set -euo pipefail
 
 cases=(
-	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-tcpserver-script
+	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-subprocess-cat
+	handover-subprocess-many handover-tcpserver-script
 	handover-wrapped-tcpserver handover-static-refused handover-setuid-refused
 	handover-tcpserver-split
 )
@@ -78,15 +80,40 @@ records_only() { # records_only PLAINFILE: both directions only TLS records, PLA
 			fail "$d: $(cat "$w/$d.records")"
 	done
 }
-# served MODE TARGET: the wrapped python3 server on $port handing over to
-# TARGET by MODE (handover_server.py), behind a recording relay.
+# served MODE TARGET [PREFIX COUNT]: the wrapped python3 server on $port
+# handing over to TARGET by MODE (handover_server.py), behind a recording
+# relay.
 served() {
 	free_port
 	policy
-	bg srv.log "$tlshim" -c "$w/p.ini" -- "$py" "$here/handover_server.py" "$port" "$1" "$2"
+	bg srv.log "$tlshim" -c "$w/p.ini" -- "$py" "$here/handover_server.py" "$port" "$@"
 	srv=$bgpid
 	wait_listen "$port"
 	relay_start
+}
+# many seq|par: 20 connections to $port one after another (seq) or all at
+# once (par), each 16 KiB echoed byte for byte.
+many() {
+	local cpids=() i
+	for i in $(seq 20); do
+		head -c 16384 /dev/urandom >"$w/d$1$i.bin"
+		if [ "$1" = par ]; then
+			(
+				feed "$w/d$1$i.bin" "$w/e$1$i.bin" 16384 "$w/f$1$i"
+				timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
+					-servername localhost -CAfile "$pki/ca.crt" -verify_return_error \
+					<"$w/f$1$i" >"$w/e$1$i.bin" 2>/dev/null 8>&-
+			) &
+			cpids+=("$!")
+		else
+			s_client "$port" "$w/d$1$i.bin" "$w/e$1$i.bin"
+			[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
+		fi
+	done
+	for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent s_client failed"; done
+	for i in $(seq 20); do
+		cmp -s "$w/d$1$i.bin" "$w/e$1$i.bin" || fail "$1 connection $i: echo differs"
+	done
 }
 big_echo() { # big_echo: 1 MiB each way through s_client, sha256-identical
 	head -c 1048576 /dev/urandom >"$w/big.bin"
@@ -150,6 +177,35 @@ handover-spawn-cat)
 	has srv.log 'debug: spawn /bin/cat: fd [01] .* handed over as TLS state'
 	records_only "$w/big.bin"
 	;;
+handover-subprocess-cat)
+	# python3 subprocess with its defaults (close_fds=True): a vfork child
+	# dup2s the connection onto 0/1, close_range()s the rest and execs cat;
+	# the copies are the child's own (shim/fdtab.h fdtab_view_alias).
+	# "cat" by name: Python's child tries execve along $PATH itself, so
+	# failed execs (ENOENT) come first and must leave the connection be.
+	served subprocess cat
+	big_echo
+	srv_ok
+	has srv.log 'debug: exec (/usr)?/bin/cat: fd [01] .* handed over as TLS state'
+	has srv.log 'debug: exec hand-over: fd [01] \(rule in, 127\.0\.0\.1:[0-9]+\) restored$'
+	records_only "$w/big.bin"
+	;;
+handover-subprocess-many)
+	# The same CGI-style server for 41 connections: 20 one after another,
+	# 20 at once (each cat a vfork child of the server, running while it
+	# accepts the next), one 1 MiB sha256-identical through the relay.
+	served subprocess cat 1000 41
+	rport=$port
+	port=$sport # the first 40 straight to the server, the last via the relay
+	many seq
+	many par
+	port=$rport
+	big_echo
+	srv_ok
+	[ "$(count srv.log 'debug: exec hand-over: fd [01] .* restored$')" = 41 ] ||
+		fail "not 41 hand-overs restored"
+	records_only "$w/big.bin"
+	;;
 handover-tcpserver-script)
 	# tcpserver (unwrapped) runs a wrapped shell script: sh reads a line
 	# itself and answers it, then runs cat (fork+exec) on the rest.
@@ -194,28 +250,6 @@ handover-wrapped-tcpserver)
 	policy
 	bg srv.log "$tlshim" -c "$w/p.ini" -- tcpserver -v -RHl0 -c 40 127.0.0.1 "$port" cat
 	wait_listen "$port"
-	many() {
-		local cpids=() i
-		for i in $(seq 20); do
-			head -c 16384 /dev/urandom >"$w/d$1$i.bin"
-			if [ "$1" = par ]; then
-				(
-					feed "$w/d$1$i.bin" "$w/e$1$i.bin" 16384 "$w/f$1$i"
-					timeout $T openssl s_client -brief -nocommands -connect "127.0.0.1:$port" \
-						-servername localhost -CAfile "$pki/ca.crt" -verify_return_error \
-						<"$w/f$1$i" >"$w/e$1$i.bin" 2>/dev/null 8>&-
-				) &
-				cpids+=("$!")
-			else
-				s_client "$port" "$w/d$1$i.bin" "$w/e$1$i.bin"
-				[ "$rc" = 0 ] || fail "connection $i: s_client exited $rc"
-			fi
-		done
-		for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent s_client failed"; done
-		for i in $(seq 20); do
-			cmp -s "$w/d$1$i.bin" "$w/e$1$i.bin" || fail "$1 connection $i: echo differs"
-		done
-	}
 	many seq
 	many par
 	relay_start
