@@ -409,9 +409,36 @@ static void half_deliver(tls_conn *from, tls_conn *to)
 	tls_conn_recv_done(as(to), n);
 }
 
-/* export_seed(c, name): ${c}'s state as a fuzz_import seed (selector 0,
- * the blob without its checksum, which the harness appends). */
-static void export_seed(tls_conn *c, const char *name)
+/* A fuzz_import peer script (fuzz_import.c) for a connection of ${role}:
+ * data, a post-handshake handshake message from the peer in fragments
+ * (HelloRequest to a client, a renegotiating ClientHello to a server:
+ * both refused with no_renegotiation warnings), a warning alert, an empty
+ * record, more data, close_notify. */
+static size_t peer_script(int role, uint8_t *out, size_t cap)
+{
+	static const uint8_t to_client[] = {23, 5,  'h', 'e', 'l', 'l', 'o', 22, 2,  0,
+					    0,  22, 2,   0,   0,   21,  2,   1,  90, 23,
+					    0,  23, 3,   'e', 'n', 'd', 21,  2,  1,  0};
+	uint8_t to_server[2 + 5 + 2 + 3 + 2 + 41 + 2 + 2 + 2 + 2 + 3 + 2 + 2] = {
+		23, 5, 'h', 'e', 'l', 'l', 'o', 22, 3, TLS_HT_CLIENT_HELLO, 0, 0, 22, 41, 40, 3, 3};
+	size_t n = 2 + 5 + 2 + 3 + 2 + 41;
+	static const uint8_t tail[] = {21, 2, 1, 90, 23, 0, 23, 3, 'e', 'n', 'd', 21, 2, 1, 0};
+	memcpy(to_server + n, tail, sizeof tail);
+	n += sizeof tail;
+	const uint8_t *p = role == TLS_ROLE_CLIENT ? to_client : to_server;
+	if (role == TLS_ROLE_CLIENT)
+		n = sizeof to_client;
+	if (n > cap)
+		die("script too long");
+	memcpy(out, p, n);
+	return n;
+}
+
+/* export_seed(c, name, script): ${c}'s state as a fuzz_import seed
+ * (selector 0, the blob without its checksum, which the harness
+ * appends); with ${script} another one with a peer script (selector
+ * 0x08, fuzz_import.c). */
+static void export_seed(tls_conn *c, const char *name, bool script)
 {
 	uint8_t *blob;
 	size_t len;
@@ -426,6 +453,20 @@ static void export_seed(tls_conn *c, const char *name)
 		 c->role == TLS_ROLE_CLIENT ? "client" : "server");
 	static const uint8_t sel = 0;
 	write_seed("fuzz_import", full, &sel, 1, blob, len - 32);
+	if (script) {
+		uint8_t *p = malloc(3 + len + 256);
+		if (!p)
+			die("out of memory");
+		p[0] = 0x08;
+		p[1] = (uint8_t)((len - 32) >> 8);
+		p[2] = (uint8_t)(len - 32);
+		memcpy(p + 3, blob, len - 32);
+		size_t n = peer_script(c->role, p + 3 + len - 32, 256);
+		char named[160];
+		snprintf(named, sizeof named, "%s-script", full);
+		write_seed("fuzz_import", named, p, 3 + len - 32 + n, NULL, 0);
+		free(p);
+	}
 	tls_export_free(blob, len);
 }
 
@@ -483,8 +524,8 @@ static void export_one(const export_case *e)
 		tls_conn_close(as(cl));
 		move(cl, sv, &junk_s);
 	}
-	export_seed(cl, e->name);
-	export_seed(sv, e->name);
+	export_seed(cl, e->name, e->shape != 0);
+	export_seed(sv, e->name, e->shape != 0);
 	tls_conn_free(cl);
 	tls_conn_free(sv);
 	tls_config_unref(scfg);
