@@ -108,6 +108,10 @@ static void drive(tls_conn *c, const uint8_t *script, size_t n)
 	tls_conn_info(c, &info);
 	char names[256];
 	tls_conn_peer_names(c, names, sizeof names);
+	int64_t nb, na;
+	tls_conn_peer_validity(c, &nb, &na);
+	tls_conn_client_cert_missing(c);
+	tls_session_unref(tls_conn_get_session(c)); /* a client's: none to resume */
 	tls_conn_write(c, "fuzz", 4);
 	tls_conn_close(c);
 	for (int i = 0; i < 16; i++) {
