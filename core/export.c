@@ -106,6 +106,15 @@ int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **
 		*why = "the TLS handshake has not finished";
 		return -1;
 	}
+	/* Version 1 carries TLS 1.2 record state only: the import sets up
+	 * both directions with tls_aead_init, whose nonces (RFC 5288 §3, RFC
+	 * 7905 §2) and additional data differ from TLS 1.3's (RFC 8446
+	 * §5.2-5.3). A 1.3 state would need a format version of its own. */
+	if (c->rd.tls13 || c->wr.tls13) {
+		*why = "TLS 1.3 connections cannot be handed over (the connection state format "
+		       "carries TLS 1.2 only)";
+		return -1;
+	}
 	size_t cin = c->in_end - c->in_start;
 	size_t cout = c->out_end - c->out_start;
 	size_t cap = 4 + 1 + 32 + 1 + 2 * 4 + 1 + 1 + TLS_HS_HEADER + 4 + 4 + 3 * 2 +

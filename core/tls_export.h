@@ -18,8 +18,10 @@
  *   decrypted plaintext not yet read, received ciphertext not yet
  *   processed, sealed ciphertext not yet sent (u32 length + bytes each),
  *   and a BLAKE2b-256 checksum of all that (damage is refused whole).
- * Only a connection whose handshake is over and that has not failed can be
- * exported; the import accepts exactly one such blob and nothing else.
+ * Only a TLS 1.2 connection whose handshake is over and that has not failed
+ * can be exported (version 1 has no TLS 1.3 record state: the import sets
+ * both directions up as TLS 1.2); the import accepts exactly one such blob
+ * and nothing else.
  */
 #ifndef TLSHIM_CORE_TLS_EXPORT_H
 #define TLSHIM_CORE_TLS_EXPORT_H
@@ -45,7 +47,7 @@ void tls_config_digest(const tls_config *cfg, uint8_t out[32]);
  * the blob is imported (both would seal under one key and sequence
  * number). The caller holds both of ${c}'s sides (no other thread in it).
  * Returns 0, or -1 with a sentence in *${why} (handshake not finished,
- * failed, out of memory). */
+ * failed, record protection set up for TLS 1.3, out of memory). */
 int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **why);
 
 /* tls_conn_untouched(c): a server connection that has received, sent and

@@ -79,8 +79,9 @@ void shim_fork_drop(sconn *s);
 
 /* Ownership across exec (handover.h). A region is ${n} words in a memfd.
  *
- * shim_fork_exec_region(n, fd): old image: a new region, its memfd (not
- * close-on-exec) in *${fd}; NULL when out of memory. The caller holds one
+ * shim_fork_exec_region(n, fd): old image: a new region, its memfd
+ * (close-on-exec: handover.c lets it cross only the one exec) in *${fd};
+ * NULL when out of memory. The caller holds one
  * reference, dropped by shim_fork_exec_region_put(r) (NULL: no-op).
  * shim_fork_exec_link(s, r, i): old image, both of ${s}'s locks held:
  * claim ${s} (fork words) and make word ${i} of ${r} its only link, as a
@@ -92,6 +93,15 @@ void shim_fork_drop(sconn *s);
  * shim_fork_mark_lost(s): ${s} is another process's (EPERM on use, no
  * close_notify on close). */
 struct region;
+
+/* shim_fork_hold() / shim_fork_release(): while held, every fork that runs
+ * our fork protocol in another thread (fork, _Fork, clone and the fork
+ * system calls without CLONE_VM) waits; the exec hand-over holds it while
+ * its memfds are inheritable (handover.c). Not from a vfork child (the
+ * lock is the parent's memory). */
+void shim_fork_hold(void);
+void shim_fork_release(void);
+
 struct region *shim_fork_exec_region(size_t n, int *fd);
 void shim_fork_exec_region_put(struct region *r);
 int shim_fork_exec_link(sconn *s, struct region *r, size_t i);

@@ -175,7 +175,7 @@ static const char *capture(struct entry *e, struct region *r, size_t i, bool sta
 /* A sealed memfd holding ${len} bytes at ${p}, or -1. */
 static int sealed(const uint8_t *p, size_t len)
 {
-	int m = (int)syscall(SYS_memfd_create, "tlshim-handover", MFD_ALLOW_SEALING);
+	int m = (int)syscall(SYS_memfd_create, "tlshim-handover", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (m < 0)
 		return -1;
 	size_t off = 0;
@@ -227,7 +227,8 @@ static int serialise(struct entry *e, int k)
 	return m;
 }
 
-/* A number for ${fd} outside the new program's ${fds}, or -1 (${fd} closed). */
+/* A number for ${fd} outside the new program's ${fds}, or -1 (${fd} closed);
+ * close-on-exec like ${fd}. */
 static int out_of_the_way(int fd, const struct handover_fd *fds, int n)
 {
 	for (;;) {
@@ -236,7 +237,7 @@ static int out_of_the_way(int fd, const struct handover_fd *fds, int n)
 			clash = fds[i].fd == fd;
 		if (!clash)
 			return fd;
-		int d = REAL(fcntl)(fd, F_DUPFD, fd + 1);
+		int d = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
 		REAL(close)(fd);
 		if (d < 0)
 			return -1;
@@ -247,9 +248,11 @@ static int out_of_the_way(int fd, const struct handover_fd *fds, int n)
 int handover_begin(handover *h, const char *what, const char *path, const struct handover_fd *fds,
 		   int n, bool stays)
 {
-	stays = stays || shim_fork_foreign(); /* a vfork child's parent goes on */
+	bool vfork_child = shim_fork_foreign();
+	stays = stays || vfork_child; /* a vfork child's parent goes on */
 	h->state_fd = h->owner_fd = -1;
 	h->env[0] = '\0';
+	h->held = false;
 	if (n == 0)
 		return 0;
 	int k = 0;
@@ -304,8 +307,23 @@ int handover_begin(handover *h, const char *what, const char *path, const struct
 			 path ? path : "?", e[i].fds[0], e[i].s->rule->name, e[i].s->peer,
 			 kinds[e[i].kind]);
 	snprintf(h->env, sizeof h->env, SHIM_HANDOVER_ENV "=%d,%d", h->state_fd, h->owner_fd);
-	entries_free(e, k);
+	entries_free(e, k); /* the connections' locks: before the fork lock */
 	shim_fork_exec_region_put(r);
+	/* Inheritable from here to handover_end only (handover.h), with
+	 * other threads' forks held off. */
+	if (!vfork_child) {
+		shim_fork_hold();
+		h->held = true;
+	}
+	if (REAL(fcntl)(h->state_fd, F_SETFD, 0) < 0 || REAL(fcntl)(h->owner_fd, F_SETFD, 0) < 0) {
+		shim_log(SHIM_LOG_WARN,
+			 "%s %s refused (EPERM): TLS connections cannot cross exec: the "
+			 "connection state cannot be made inheritable (%s)",
+			 what, path ? path : "?", strerror(errno));
+		handover_end(h);
+		errno = EPERM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -315,8 +333,11 @@ void handover_end(handover *h)
 		REAL(close)(h->state_fd);
 	if (h->owner_fd >= 0)
 		REAL(close)(h->owner_fd);
+	if (h->held)
+		shim_fork_release();
 	h->state_fd = h->owner_fd = -1;
 	h->env[0] = '\0';
+	h->held = false;
 }
 
 /* ---- the new image ------------------------------------------------------- */

@@ -57,6 +57,7 @@ struct handover_fd {
 typedef struct handover {
 	int state_fd, owner_fd; /* -1 when nothing crosses */
 	char env[64];           /* "TLSHIM_HANDOVER=..." or "" */
+	bool held;              /* other threads' forks wait (shim_fork_hold) */
 } handover;
 
 /* handover_begin(h, what, path, fds, n, stays): serialise the connections of the
@@ -68,13 +69,23 @@ typedef struct handover {
  * serialised and linked, so no record is sealed under its keys in
  * between. 0 with ${h} filled (h->env empty when ${n} is 0); -1 with errno
  * EPERM and a log line naming ${what} and ${path} when a connection cannot
- * cross (mid-handshake, failed, busy in another thread, out of memory). */
+ * cross (mid-handshake, failed, busy in another thread, out of memory).
+ *
+ * The memfds hold every handed-over connection's keys, so they are
+ * close-on-exec from their creation and inheritable only from the end of
+ * a successful handover_begin to handover_end, the window of the one exec
+ * or spawn they are made for; in that window forks in other threads wait
+ * (shim_fork_hold), so no other child takes them along. In a vfork child
+ * (its own descriptor table, no other thread in it) nothing needs to
+ * wait. Not held off: another thread's vfork(), or system()/popen()
+ * (glibc's internal spawn), started inside the window. */
 int handover_begin(handover *h, const char *what, const char *path, const struct handover_fd *fds,
 		   int n, bool stays);
 
 /* handover_end(h): after the exec or spawn returned (failed, or a spawn
- * parent going on): close the memfds. The connections stay usable here
- * under the fork rule. No-op for an empty ${h}. */
+ * parent going on): close the memfds and let forks go on. The
+ * connections stay usable here under the fork rule. No-op for an empty
+ * ${h}. */
 void handover_end(handover *h);
 
 /* handover_restore(): in a new image, from start-up after the policy is

@@ -423,6 +423,7 @@ static int spawn_begin(const char *what, const char *path, const struct fa_actio
 {
 	h->state_fd = h->owner_fd = -1;
 	h->env[0] = '\0';
+	h->held = false;
 	if (!shim_rules_active())
 		return 0;
 	int fd = -1;

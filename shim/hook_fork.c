@@ -497,13 +497,23 @@ SHIM_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 
 /* ---- exec hand-over (handover.h): ownership words in a memfd ---- */
 
+void shim_fork_hold(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+void shim_fork_release(void)
+{
+	pthread_mutex_unlock(&fork_lock);
+}
+
 struct region *shim_fork_exec_region(size_t n, int *fd)
 {
 	*fd = -1;
 	if (!token_counter_made())
 		return NULL;
 	struct region *r = malloc(sizeof *r);
-	int m = (int)syscall(SYS_memfd_create, "tlshim-owners", 0);
+	int m = (int)syscall(SYS_memfd_create, "tlshim-owners", MFD_CLOEXEC);
 	if (!r || m < 0 || ftruncate(m, (off_t)(n * sizeof *r->words)) < 0)
 		goto fail;
 	r->len = n * sizeof *r->words;

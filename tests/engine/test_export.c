@@ -11,7 +11,8 @@
  *   every single flipped byte; with the checksum made valid again after a
  *   flip, the parser itself refuses the structural fields and never
  *   crashes on the rest (run under ASan by scripts/test);
- * - a connection still handshaking, or failed, is not exported.
+ * - a connection still handshaking, or failed, or whose record protection
+ *   is TLS 1.3's (tls_aead_init13), is not exported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,18 @@ static void refusals(void)
 	uint8_t *b2;
 	size_t l2;
 	CHECK(tls_conn_export(cli, &b2, &l2, &why) < 0);
+	/* Nor one whose write side is keyed for TLS 1.3 (the format has TLS
+	 * 1.2 record state only). */
+	uint8_t key[32], iv13[12] = {0};
+	memcpy(key, srv->wr.key, sizeof key);
+	memcpy(iv13, srv->wr.iv, sizeof iv13);
+	CHECK(tls_aead_init13(&srv->wr, srv->wr.kind, key, iv13, true) == 0);
+	why = "";
+	int r = tls_conn_export(srv, &b2, &l2, &why);
+	CHECK(r < 0);
+	CHECK(strstr(why, "TLS 1.3") != NULL);
+	if (r == 0)
+		tls_export_free(b2, l2);
 	free(copy);
 	tls_export_free(blob, len);
 	tls_conn_free(cli);

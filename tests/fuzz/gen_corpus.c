@@ -4,7 +4,8 @@
  * groups, key types, a client certificate, RSA key transport, a resumption)
  * and stores what each side received; it splits the unencrypted part of
  * those streams into handshake messages for fuzz_messages, and seals a few
- * records under the fixed key for fuzz_record_open.
+ * records under the fixed key for fuzz_record_open, and exports connections
+ * left in the middle of their streams for fuzz_import.
  *
  * Usage: gen_corpus DIR (normally tests/fuzz/corpus); writes
  * DIR/<target>/<name>, replacing files of the same name.
@@ -24,6 +25,7 @@
 #include "cursor.h"
 #include "internal.h"
 #include "suites.h"
+#include "tls_export.h"
 
 static const char *outdir;
 static size_t files_written, bytes_written;
@@ -387,6 +389,171 @@ static void record_seeds(void)
 			}
 }
 
+/* ---- exported connection states for fuzz_import -------------------------- */
+
+/* half_deliver(from, to): ${to} gets ${from}'s first pending record whole
+ * and half of the rest; the other half stays in ${from}'s send buffer. */
+static void half_deliver(tls_conn *from, tls_conn *to)
+{
+	size_t len = 0, room = 0;
+	const uint8_t *p = tls_conn_sendbuf(as(from), &len);
+	if (!p || len < TLS_RECORD_HEADER)
+		die("nothing to deliver");
+	size_t first = TLS_RECORD_HEADER + ((size_t)p[3] << 8 | p[4]);
+	size_t n = first + (len - first) / 2;
+	uint8_t *in = tls_conn_recvbuf(as(to), &room);
+	if (!in || room < n)
+		die("no room to deliver");
+	memcpy(in, p, n);
+	tls_conn_send_done(as(from), n);
+	tls_conn_recv_done(as(to), n);
+}
+
+/* A fuzz_import peer script (fuzz_import.c) for a connection of ${role}:
+ * data, a post-handshake handshake message from the peer in fragments
+ * (HelloRequest to a client, a renegotiating ClientHello to a server:
+ * both refused with no_renegotiation warnings), a warning alert, an empty
+ * record, more data, close_notify. */
+static size_t peer_script(int role, uint8_t *out, size_t cap)
+{
+	static const uint8_t to_client[] = {23, 5,  'h', 'e', 'l', 'l', 'o', 22, 2,  0,
+					    0,  22, 2,   0,   0,   21,  2,   1,  90, 23,
+					    0,  23, 3,   'e', 'n', 'd', 21,  2,  1,  0};
+	uint8_t to_server[2 + 5 + 2 + 3 + 2 + 41 + 2 + 2 + 2 + 2 + 3 + 2 + 2] = {
+		23, 5, 'h', 'e', 'l', 'l', 'o', 22, 3, TLS_HT_CLIENT_HELLO, 0, 0, 22, 41, 40, 3, 3};
+	size_t n = 2 + 5 + 2 + 3 + 2 + 41;
+	static const uint8_t tail[] = {21, 2, 1, 90, 23, 0, 23, 3, 'e', 'n', 'd', 21, 2, 1, 0};
+	memcpy(to_server + n, tail, sizeof tail);
+	n += sizeof tail;
+	const uint8_t *p = role == TLS_ROLE_CLIENT ? to_client : to_server;
+	if (role == TLS_ROLE_CLIENT)
+		n = sizeof to_client;
+	if (n > cap)
+		die("script too long");
+	memcpy(out, p, n);
+	return n;
+}
+
+/* export_seed(c, name, script): ${c}'s state as a fuzz_import seed
+ * (selector 0, the blob without its checksum, which the harness
+ * appends); with ${script} another one with a peer script (selector
+ * 0x08, fuzz_import.c). */
+static void export_seed(tls_conn *c, const char *name, bool script)
+{
+	uint8_t *blob;
+	size_t len;
+	const char *why = "";
+	check_ok(c, name);
+	if (tls_conn_export(c, &blob, &len, &why) < 0) {
+		fprintf(stderr, "gen_corpus: export %s: %s\n", name, why);
+		exit(1);
+	}
+	char full[128];
+	snprintf(full, sizeof full, "%s-%s", name,
+		 c->role == TLS_ROLE_CLIENT ? "client" : "server");
+	static const uint8_t sel = 0;
+	write_seed("fuzz_import", full, &sel, 1, blob, len - 32);
+	if (script) {
+		uint8_t *p = malloc(3 + len + 256);
+		if (!p)
+			die("out of memory");
+		p[0] = 0x08;
+		p[1] = (uint8_t)((len - 32) >> 8);
+		p[2] = (uint8_t)(len - 32);
+		memcpy(p + 3, blob, len - 32);
+		size_t n = peer_script(c->role, p + 3 + len - 32, 256);
+		char named[160];
+		snprintf(named, sizeof named, "%s-script", full);
+		write_seed("fuzz_import", named, p, 3 + len - 32 + n, NULL, 0);
+		free(p);
+	}
+	tls_export_free(blob, len);
+}
+
+typedef struct export_case {
+	const char *name;
+	int key;
+	const char *ciphers;
+	int shape; /* 0: mid-stream both ways, 1: idle, 2: post-handshake, 3: closing */
+} export_case;
+
+static void export_one(const export_case *e)
+{
+	tls_config *scfg = fuzz_server_config(e->key, false, e->ciphers, NULL);
+	tls_config *ccfg = fuzz_client_config(true);
+	stream junk_c = {0}, junk_s = {0};
+	fuzz_rand_reset(FUZZ_RAND_CLIENT);
+	tls_conn *cl = tls_conn_new(ccfg, FUZZ_SERVER_NAME, NULL);
+	fuzz_rand_reset(FUZZ_RAND_SERVER);
+	tls_conn *sv = tls_conn_new(scfg, NULL, NULL);
+	if (!cl || !sv)
+		die("tls_conn_new failed");
+	pump(cl, sv, &junk_c, &junk_s);
+	check_ok(cl, "client");
+	check_ok(sv, "server");
+	if (!(tls_conn_state(cl) & TLS_ST_ESTABLISHED))
+		die("handshake did not complete");
+	uint8_t data[6000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7);
+	if (e->shape == 0) {
+		/* Each side: plaintext not read, a partial record not yet
+		 * processed, sealed bytes not yet sent. */
+		for (int i = 0; i < 2; i++)
+			if (tls_conn_write(as(cl), data, 3000) != 3000 ||
+			    tls_conn_write(as(sv), data, sizeof data) != sizeof data)
+				die("write failed");
+		half_deliver(cl, sv);
+		half_deliver(sv, cl);
+	} else if (e->shape == 2) {
+		/* A post-handshake handshake message cut inside its header,
+		 * a renegotiation refused (a warning pending), empty records. */
+		static const uint8_t hello[4 + 40] = {TLS_HT_CLIENT_HELLO, 0, 0, 40, 3, 3};
+		static const uint8_t request[4] = {TLS_HT_HELLO_REQUEST, 0, 0, 0};
+		emit(cl, TLS_CT_HANDSHAKE, hello, sizeof hello);
+		emit(cl, TLS_CT_APPLICATION_DATA, data, 0);
+		emit(cl, TLS_CT_HANDSHAKE, request, 2);
+		move(cl, sv, &junk_s);
+		move(sv, cl, &junk_c); /* no_renegotiation, before the fragment */
+		emit(sv, TLS_CT_APPLICATION_DATA, data, 0);
+		emit(sv, TLS_CT_HANDSHAKE, request, 3);
+		move(sv, cl, &junk_c);
+	} else if (e->shape == 3) {
+		if (tls_conn_write(as(cl), data, 100) != 100)
+			die("write failed");
+		tls_conn_close(as(cl));
+		move(cl, sv, &junk_s);
+	}
+	export_seed(cl, e->name, e->shape != 0);
+	export_seed(sv, e->name, e->shape != 0);
+	tls_conn_free(cl);
+	tls_conn_free(sv);
+	tls_config_unref(scfg);
+	tls_config_unref(ccfg);
+	free(junk_c.p);
+	free(junk_s.p);
+}
+
+static const export_case export_cases[] = {
+	{"ecdsa-aes128", TLS_KEY_EC_P256, "ECDHE-ECDSA-AES128-GCM-SHA256", 0},
+	{"ecdsa-aes256", TLS_KEY_EC_P256, "ECDHE-ECDSA-AES256-GCM-SHA384", 0},
+	{"ecdsa-chacha", TLS_KEY_EC_P256, "ECDHE-ECDSA-CHACHA20-POLY1305", 0},
+	{"rsa-ecdhe-aes128", TLS_KEY_RSA, "ECDHE-RSA-AES128-GCM-SHA256", 0},
+	{"rsa-ecdhe-aes256", TLS_KEY_RSA, "ECDHE-RSA-AES256-GCM-SHA384", 0},
+	{"rsa-ecdhe-chacha", TLS_KEY_RSA, "ECDHE-RSA-CHACHA20-POLY1305", 0},
+	{"rsa-kx-aes128", TLS_KEY_RSA, "AES128-GCM-SHA256", 0},
+	{"rsa-kx-aes256", TLS_KEY_RSA, "AES256-GCM-SHA384", 0},
+	{"ecdsa-idle", TLS_KEY_EC_P256, NULL, 1},
+	{"ecdsa-post", TLS_KEY_EC_P256, NULL, 2},
+	{"ecdsa-closing", TLS_KEY_EC_P256, NULL, 3},
+};
+
+static void export_seeds(void)
+{
+	for (size_t i = 0; i < sizeof export_cases / sizeof export_cases[0]; i++)
+		export_one(&export_cases[i]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -406,6 +573,7 @@ int main(int argc, char **argv)
 	}
 	finished_seeds();
 	record_seeds();
+	export_seeds();
 	printf("gen_corpus: %zu files, %zu bytes in %s\n", files_written, bytes_written, outdir);
 	return 0;
 }

@@ -12,11 +12,17 @@
  *   close_notify at exit (dash itself leaves with _exit, no clean-up), and
  *   the parent's close sends no second one (the peer sees one clean end);
  * - a spawned sh that never touches it leaves it to the parent, whose
- *   echo still works and whose close ends it cleanly.
+ *   echo still works and whose close ends it cleanly;
+ * - the memfds that carry the state (keys included) reach only the program
+ *   they are made for: while the main thread spawns with the connection
+ *   inherited, again and again, another thread's fork+exec children never
+ *   hold one (/proc/<pid>/fd of the exec'd child names no memfd:tlshim).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +46,7 @@ static const char policy[] = "[echo-in]\n"
 			     "ca = @CERTS@/ca.crt\n"
 			     "server_name = localhost\n";
 
-#define N_CONN 2
+#define N_CONN 3
 
 static int report[2]; /* echo server -> main: what each connection carried */
 
@@ -121,6 +127,58 @@ static void policy_for_children(bool make)
 	}
 }
 
+/* Case 3: fork+exec children of another thread, each checking its own
+ * descriptors after the exec. */
+struct prober {
+	int tls; /* closed in each child before its exec (no hand-over there) */
+	volatile bool stop;
+	int probes, leaks;
+};
+
+#define PROBE_ARG "--probe-fds"
+
+/* The exec'd probe (this program again): 3 when one of its descriptors
+ * is a tlshim memfd, else 0. */
+static int probe_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 2;
+	int found = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		char path[300], target[256];
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strstr(target, "memfd:tlshim"))
+				found = 3;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void *probe_loop(void *arg)
+{
+	struct prober *pr = arg;
+	while (!pr->stop) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(pr->tls);
+			execl("/proc/self/exe", "probe", PROBE_ARG, (char *)NULL);
+			_exit(127);
+		}
+		int st = -1;
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+			continue;
+		pr->probes++;
+		pr->leaks += WEXITSTATUS(st) == 3;
+	}
+	return NULL;
+}
+
 static int spawn_sh(const char *script)
 {
 	char *argv[] = {"sh", "-c", (char *)script, NULL};
@@ -134,7 +192,8 @@ static int spawn_sh(const char *script)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
+	if (argc == 2 && strcmp(argv[1], PROBE_ARG) == 0)
+		return probe_fds();
 	shimtest_start(argv, 1, policy);
 	policy_for_children(true);
 	CHECK_EQ(pipe(report), 0);
@@ -180,6 +239,33 @@ int main(int argc, char **argv)
 	next_report(rep);
 	CHECK_EQ(rep[0], 'C');
 	CHECK(strncmp(rep + 1, "one-two ", 8) == 0);
+
+	/* 3. No other program gets the state memfds. */
+	tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "three"));
+	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0);
+	struct prober pr = {.tls = tls};
+	pthread_t t = shimtest_thread(probe_loop, &pr);
+	int spawns = 0;
+	/* 3 s, at least 20 spawns and 20 probes (before the fix, about one
+	 * probe in ten saw a memfd). */
+	for (int64_t end = shimtest_now_ms() + 3000;
+	     !pr.leaks && (shimtest_now_ms() < end ||
+			   ((spawns < 20 || pr.probes < 20) && shimtest_now_ms() < end + 5000));)
+		if (spawn_sh("exit 0") == 0)
+			spawns++;
+	pr.stop = true;
+	pthread_join(t, NULL);
+	printf("handover: %d spawns, %d probes, %d saw a memfd\n", spawns, pr.probes, pr.leaks);
+	CHECK(spawns >= 20 || pr.leaks);
+	CHECK(pr.probes >= 20 || pr.leaks);
+	CHECK_EQ(pr.leaks, 0);
+	CHECK(echo(tls, "-four")); /* the spawned shells left it to us */
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK_EQ(rep[0], 'C');
+	CHECK(strncmp(rep + 1, "three-four ", 11) == 0);
 
 	CHECK_EQ(shimtest_wait(echo_pid), 0);
 	policy_for_children(false);
