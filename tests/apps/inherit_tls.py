@@ -51,9 +51,11 @@ def peer():
     s.close()
 
 
+# Listen before the peer thread connects (else its connect may be refused
+# and accept() waits until the test's timeout).
+srv = socket.create_server(("127.0.0.1", int(port)))
 t = threading.Thread(target=peer)
 t.start()
-srv = socket.create_server(("127.0.0.1", int(port)))
 conn, _ = srv.accept()
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(cert, key)
