@@ -46,6 +46,14 @@
 #                       open until OUT holds N bytes (the echo came back),
 #                       so a stock client that quits on end of input does
 #                       not quit before its peer answered
+#   relay_start         a socat recording relay on a new $port in front of
+#                       the server on $port (kept in $sport), for one
+#                       connection: $w/c2s.raw and $w/s2c.raw hold what
+#                       crossed each way; sets $relay (its pid)
+#   records_only PLAIN  waits for the relay to end, then fails unless both
+#                       directions are TLS records only and no piece of the
+#                       file PLAIN is in clear (tests/apps/tlsrecords.py);
+#                       the record counts in $w/c2s.records, $w/s2c.records
 
 tests_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${name:?}" "${label:?}" "${base:?}" "${w:?}" "${T:?}"
@@ -135,4 +143,21 @@ feed() {
 		done
 	} >"$fifo" 2>/dev/null 8>&- &
 	pids+=("$!")
+}
+
+relay_start() {
+	need socat
+	sport=$port
+	free_port
+	bg relay.log socat -r "$w/c2s.raw" -R "$w/s2c.raw" \
+		TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr TCP:127.0.0.1:"$sport"
+	relay=$bgpid
+	wait_listen "$port"
+}
+records_only() {
+	wait "$relay" 2>/dev/null || true
+	for d in c2s s2c; do
+		python3 "$tests_lib/../apps/tlsrecords.py" "$w/$d.raw" "$1" >"$w/$d.records" 2>&1 ||
+			fail "$d: $(cat "$w/$d.records")"
+	done
 }
