@@ -132,9 +132,10 @@ static int shell_system(const char *cmd)
 
 SHIM_EXPORT int system(const char *cmd)
 {
-	if (!cmd || !tls_would_cross(-1))
+	if (!tls_would_cross(-1))
 		return REAL(system)(cmd);
-	return shell_system(cmd);
+	/* libc's system(NULL) runs a shell too ("exit 0"): a shell exists */
+	return cmd ? shell_system(cmd) : access(SHELL_PATH, X_OK) == 0;
 }
 
 /* ---- popen / pclose ---- */
@@ -232,20 +233,28 @@ static FILE *shell_popen(const char *cmd, bool rd, bool cloexec, struct stream *
 
 SHIM_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
-	bool rd = mode && mode[0] == 'r', valid = mode && (rd || mode[0] == 'w');
-	bool cloexec = false;
-	for (const char *m = valid ? mode + 1 : ""; *m; m++)
-		if (*m == 'e')
-			cloexec = true;
-		else
-			valid = false;
-	struct stream *s = valid ? malloc(sizeof *s) : NULL;
-	if (!s) /* an invalid mode, or no memory to remember it: libc's */
-		return REAL(popen)(cmd, mode);
+	/* The mode is letters r, w and e in any order, exactly one of r and
+	 * w (popen(3)); EINVAL as libc's otherwise. */
+	bool rd = false, wr = false, cloexec = false, valid = mode != NULL;
+	for (const char *m = mode ? mode : ""; *m; m++) {
+		rd |= *m == 'r';
+		wr |= *m == 'w';
+		cloexec |= *m == 'e';
+		valid &= *m == 'r' || *m == 'w' || *m == 'e';
+	}
+	if (!valid || rd == wr) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* No memory to remember it: not libc's either, whose shell could
+	 * get a TLS connection. */
+	struct stream *s = malloc(sizeof *s);
+	if (!s)
+		return NULL;
 	pthread_mutex_lock(&st_lock);
 	FILE *f;
 	bool kept = false;
-	if (cmd && (ours_open || tls_would_cross(rd ? 1 : 0))) {
+	if (ours_open || tls_would_cross(rd ? 1 : 0)) {
 		f = shell_popen(cmd, rd, cloexec, s);
 		kept = f != NULL;
 	} else {

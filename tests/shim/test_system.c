@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(err, 0);
 	CHECK(shimtest_echoes(tls, "before"));
 	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0); /* inherited by the shell */
+	CHECK(system(NULL) != 0);            /* our path now: no shell runs */
 	struct sigaction sa = {.sa_handler = on_int}, now;
 	sigemptyset(&sa.sa_mask);
 	CHECK_EQ(sigaction(SIGINT, &sa, NULL), 0);
@@ -187,6 +188,9 @@ int main(int argc, char **argv)
 	CHECK(out >= 0);
 	CHECK_EQ(dup2(tls, 1), 1);
 	snprintf(cmd, sizeof cmd, "exec '%s' --popen %d", self, earlier ? fileno(earlier) : -1);
+	errno = 0;
+	CHECK(popen(cmd, "rw") == NULL);
+	CHECK_EQ(errno, EINVAL);
 	errno = 0;
 	FILE *p = popen(cmd, "w");
 	int perr = errno;
