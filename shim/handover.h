@@ -77,8 +77,9 @@ typedef struct handover {
  * or spawn they are made for; in that window forks in other threads wait
  * (shim_fork_hold), so no other child takes them along. In a vfork child
  * (its own descriptor table, no other thread in it) nothing needs to
- * wait. Not held off: another thread's vfork(), or system()/popen()
- * (glibc's internal spawn), started inside the window. */
+ * wait. Not held off: another thread's vfork(), or a system()/popen()
+ * that runs glibc's internal spawn (when no TLS connection would reach
+ * its shell, hook_system.c), started inside the window. */
 int handover_begin(handover *h, const char *what, const char *path, const struct handover_fd *fds,
 		   int n, bool stays);
 

@@ -16,7 +16,7 @@
  *
  * Covered: the execve family, execveat and fexecve (and their numbers
  * through syscall(), hook_syscall.c), posix_spawn and posix_spawnp with
- * their file actions, system and popen.
+ * their file actions; system and popen through them (hook_system.c).
  *
  * posix_spawn file actions run in the child before its exec: adddup2 can
  * put a close-on-exec TLS socket on a number that survives (dup2 clears
@@ -795,44 +795,4 @@ SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	    env_for(envp, &h, &env) < 0)
 		return -1;
 	return exec_end(&h, &env, REAL(fexecve)(fd, argv, env.v ? env.v : envp));
-}
-
-/* system() and popen() start /bin/sh through glibc's internal spawn, which
- * no hook sees and whose environment we cannot extend: a TLS connection
- * that would reach that shell refuses the call, as before (the program
- * can mark it close-on-exec, or use posix_spawn, which hands it over). */
-SHIM_EXPORT int system(const char *cmd)
-{
-	handover h;
-	if (cmd && exec_begin("system", "/bin/sh", &h) < 0)
-		return -1;
-	if (cmd && h.env[0]) {
-		handover_end(&h);
-		shim_log(SHIM_LOG_WARN,
-			 "system(\"%.60s\") refused (EPERM): a TLS connection "
-			 "would reach its shell, and system() cannot hand it over "
-			 "(mark it close-on-exec or use posix_spawn)",
-			 cmd);
-		errno = EPERM;
-		return -1;
-	}
-	return REAL(system)(cmd);
-}
-
-SHIM_EXPORT FILE *popen(const char *cmd, const char *mode)
-{
-	handover h;
-	if (exec_begin("popen", "/bin/sh", &h) < 0)
-		return NULL;
-	if (h.env[0]) {
-		handover_end(&h);
-		shim_log(SHIM_LOG_WARN,
-			 "popen(\"%.60s\") refused (EPERM): a TLS connection "
-			 "would reach its shell, and popen() cannot hand it over "
-			 "(mark it close-on-exec or use posix_spawn)",
-			 cmd ? cmd : "");
-		errno = EPERM;
-		return NULL;
-	}
-	return REAL(popen)(cmd, mode);
 }

@@ -70,6 +70,7 @@ typedef posix_spawn_file_actions_t shim_fa;
 	   char *const[], char *const[]))                                                        \
 	X(int, system, (const char *))                                                           \
 	X(FILE *, popen, (const char *, const char *))                                           \
+	X(int, pclose, (FILE *))                                                                 \
 	X(ssize_t, sendfile64, (int, int, off64_t *, size_t))                                    \
 	X(ssize_t, copy_file_range, (int, off64_t *, int, off64_t *, size_t, unsigned int))      \
 	X(pid_t, _Fork, (void))                                                                  \

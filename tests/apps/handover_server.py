@@ -12,6 +12,10 @@ TARGET while the server accepts the next; exit status the worst of them):
   subprocess  subprocess.Popen(stdin=, stdout=) with the defaults
          (close_fds=True: vfork, dup2 onto 0 and 1 and close_range in the
          child, then exec); the parent closes its copy
+  system os.system(TARGET), a shell command, with the connection on 0 and
+         1; logs "system status N" (N: the shell's exit code)
+  popen  C popen(TARGET, "w") (through ctypes) with the connection on 1
+         (the command takes its stdin from it too); logs "pclose status N"
 Exit 3 when the exec or spawn is refused (the error on stderr)."""
 import os
 import socket
@@ -77,6 +81,23 @@ try:
             procs.append(subprocess.Popen([target], stdin=c, stdout=c))
             c.close()
         sys.exit(max(p.wait() for p in procs))
+    elif mode == "system":
+        onto_stdio()
+        st = os.system(target)
+        print(f"handover_server: system status {os.waitstatus_to_exitcode(st)}", file=sys.stderr)
+    elif mode == "popen":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.popen.restype = ctypes.c_void_p
+        libc.popen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        libc.pclose.argtypes = [ctypes.c_void_p]
+        os.dup2(c.fileno(), 1)
+        f = libc.popen(target.encode(), b"w")
+        if not f:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+        st = libc.pclose(f)
+        print(f"handover_server: pclose status {os.waitstatus_to_exitcode(st)}", file=sys.stderr)
 except OSError as e:
     print(f"handover_server: {mode} {target}: {e}", file=sys.stderr)
     sys.exit(3)

@@ -4,7 +4,8 @@
 # the connection on fds 0 and 1 to another program (`cat`): by execve in
 # the same process, by fork+exec (CGI style), by posix_spawn with adddup2
 # file actions (python3 subprocess, close_fds=False), by Python's default
-# subprocess path (vfork, dup2 in the child, exec), and by a shell script under
+# subprocess path (vfork, dup2 in the child, exec), by os.system() and C
+# popen() (their shell spawned by tlshim), and by a shell script under
 # tcpserver that reads a line itself, then runs cat. The peer is stock
 # openssl s_client: 1 MiB each way, sha256-identical. A target that cannot
 # load tlshim (a static binary, a setuid copy) is refused: the client sees
@@ -20,7 +21,7 @@ cases=(
 	handover-exec-cat handover-fork-exec-cat handover-spawn-cat handover-subprocess-cat
 	handover-subprocess-many handover-tcpserver-script
 	handover-wrapped-tcpserver handover-static-refused handover-setuid-refused
-	handover-tcpserver-split
+	handover-tcpserver-split handover-system-cat handover-popen-cat
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${cases[@]}"
@@ -287,6 +288,31 @@ handover-tcpserver-split)
 	has srv.log 'warn: rule in: .* another process uses this connection since fork\(\) or exec \(only one may\); refused \(EPERM\)'
 	has srv.log '(head|sha256sum): .*(error|Operation not permitted)'
 	records_only "$w/marker"
+	;;
+handover-system-cat)
+	# os.system() with the connection on 0/1: glibc would start the shell
+	# where no hook sees it, so tlshim spawns it (shim/hook_system.c); the
+	# shell forks cat, which gets the connection, then exits 7, which
+	# system() returns.
+	served system 'cat; exit 7'
+	big_echo
+	srv_ok
+	has srv.log 'handover_server: system status 7$'
+	has srv.log 'debug: spawn /bin/sh: fd [01] .* handed over as TLS state'
+	has srv.log 'debug: exec (/usr)?/bin/cat: fd [01] .* handed over as TLS state'
+	records_only "$w/big.bin"
+	;;
+handover-popen-cat)
+	# C popen(cmd, "w") (ctypes) with the connection on fd 1, the child's
+	# stdout; the command takes its stdin from it too (<&1) and exits 5,
+	# which pclose() returns.
+	served popen 'cat <&1; exit 5'
+	big_echo
+	srv_ok
+	has srv.log 'handover_server: pclose status 5$'
+	has srv.log 'debug: spawn /bin/sh: fd 1 .* handed over as TLS state'
+	has srv.log 'debug: exec (/usr)?/bin/cat: fd [01] .* handed over as TLS state'
+	records_only "$w/big.bin"
 	;;
 handover-static-refused)
 	need gcc
