@@ -8,8 +8,10 @@
  * - a program's read that took a 100-byte record and returned 10 bytes;
  * - an epoll wait that took the record in (the plaintext waits for the
  *   program's read).
- * And what does not change: a quiet connection is writable at once, and
- * the peer's close is readable.
+ * And what does not change: a quiet connection is writable at once, a
+ * handshake's deadline ends a poll that also holds a quiet connection
+ * (the peer on P1 is silent, handshake_timeout = 1), and the peer's close
+ * is readable.
  */
 #include <errno.h>
 #include <poll.h>
@@ -30,7 +32,12 @@ static const char policy[] = "[in]\n"
 			     "[out]\n"
 			     "role = client\n"
 			     "port = @P0@\n"
-			     "ca = @CERTS@/ca.crt\n";
+			     "ca = @CERTS@/ca.crt\n"
+			     "[silent-out]\n"
+			     "role = client\n"
+			     "port = @P1@\n"
+			     "ca = @CERTS@/ca.crt\n"
+			     "handshake_timeout = 1\n";
 
 /* poll(${fd}, ${events}, 0): its revents, 0 when nothing. */
 static short poll_now(int fd, short events)
@@ -84,7 +91,7 @@ static void *acceptor(void *arg)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	shimtest_start(argv, 1, policy);
+	shimtest_start(argv, 2, policy);
 	int s = -1, err;
 	pthread_t t = shimtest_thread(acceptor, &s); /* connect() runs the handshake */
 	int c = shimtest_connect(shimtest_port(0), 0, &err);
@@ -122,6 +129,20 @@ int main(int argc, char **argv)
 	struct timeval tv0 = {0, 0};
 	CHECK_EQ(select(s + 1, NULL, &w, NULL, &tv0), 1);
 	CHECK(FD_ISSET(s, &w));
+
+	/* A handshake that times out ends the poll, with POLLERR, in about a
+	 * second: a quiet connection in the same set does not hide it. */
+	int h = ep_tcp_socket(SOCK_NONBLOCK);
+	CHECK_EQ(ep_connect(h, shimtest_port(1)), EINPROGRESS);
+	int64_t t0 = shimtest_now_ms();
+	struct pollfd two[2] = {{.fd = s, .events = POLLIN}, {.fd = h, .events = POLLOUT}};
+	int n = poll(two, 2, 10000);
+	int64_t took = shimtest_now_ms() - t0;
+	CHECK_EQ(n, 1);
+	CHECK_EQ(two[0].revents, 0);
+	CHECK(two[1].revents & POLLERR);
+	CHECK(took >= 900 && took < 5000);
+	close(h);
 
 	/* The data still flows, and the peer's close is seen. */
 	CHECK_EQ(write(s, "pong", 4), 4);
