@@ -89,6 +89,7 @@ static void work(void *arg)
 	pthread_join(t, NULL);
 	static struct pollfd p[IDLE + 1];
 	int busy = IDLE;
+	int64_t t0 = shimtest_now_ms();
 	for (int r = 0; r < ROUNDS; r++) {
 		CHECK_EQ(write(clients[busy], "x", 1), 1);
 		int got = poll_all(p, r & 1, 5000);
@@ -98,6 +99,9 @@ static void work(void *arg)
 		char c;
 		CHECK_EQ(read(servers[busy], &c, 1), 1);
 	}
+	/* For the reader only, not checked: a timing. */
+	fprintf(stderr, "poll_scale: %d round trips in %lld ms\n", ROUNDS,
+		(long long)(shimtest_now_ms() - t0));
 	/* The idle ones were not forgotten. */
 	for (int i = 0; i < IDLE; i += 97) {
 		CHECK_EQ(write(clients[i], "y", 1), 1);
