@@ -8,7 +8,8 @@
  * - a program's read that took a 100-byte record and returned 10 bytes;
  * - an epoll wait that took the record in (the plaintext waits for the
  *   program's read).
- * And what does not change: a quiet connection is writable at once, a
+ * And what does not change: a quiet connection is writable at once, but
+ * not while another thread's write is blocked with ciphertext queued, a
  * handshake's deadline ends a poll that also holds a quiet connection
  * (the peer on P1 is silent, handshake_timeout = 1), and the peer's close
  * is readable.
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -88,6 +90,18 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
+#define BIG (8 << 20)
+
+/* A writer that blocks: BIG bytes the peer does not read for a while. */
+static void *big_writer(void *arg)
+{
+	int fd = *(int *)arg;
+	char *b = calloc(1, BIG);
+	CHECK(b && shimtest_write_all(fd, b, BIG));
+	free(b);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -129,6 +143,21 @@ int main(int argc, char **argv)
 	struct timeval tv0 = {0, 0};
 	CHECK_EQ(select(s + 1, NULL, &w, NULL, &tv0), 1);
 	CHECK(FD_ISSET(s, &w));
+
+	/* Another thread's write, blocked with ciphertext queued: not
+	 * writable, as before the quiet connection had a pump call in
+	 * flight. Then the peer reads it all. */
+	quieten(s);
+	pthread_t wt = shimtest_thread(big_writer, &s);
+	shimtest_sleep_ms(300);
+	CHECK_EQ(poll_now(s, POLLOUT), 0);
+	char *sink = malloc(BIG);
+	CHECK(sink != NULL);
+	ssize_t last = 0;
+	CHECK_EQ(shimtest_read_full(c, sink, BIG, &last), (size_t)BIG);
+	free(sink);
+	pthread_join(wt, NULL);
+	CHECK_EQ(poll_now(s, POLLOUT), POLLOUT);
 
 	/* A handshake that times out ends the poll, with POLLERR, in about a
 	 * second: a quiet connection in the same set does not hide it. */
