@@ -6,6 +6,12 @@
  * handshake or a flush is pending we wait on the real socket for what the
  * engine needs, advance it, and only then answer, so the program never
  * sleeps while it could read and never spins on a half-done handshake.
+ *
+ * O(ready), not O(passed) (issue 10): a connection a look found quiet
+ * (pump_quiesce: nothing the kernel would not report) stays so until a
+ * pump call leaves something behind, and costs no engine call here: its
+ * POLLIN is the kernel's, its POLLOUT is "writable". Only connections the
+ * kernel reports, and those with something pending, are looked at.
  */
 #undef _FORTIFY_SOURCE /* we define poll() and ppoll() themselves, not their inline checkers */
 #include <errno.h>
@@ -17,9 +23,35 @@
 #include <time.h>
 
 #include "epset.h"
+#include "fork.h"
 #include "hooks.h"
+#include "log.h"
 
 #define STACK_FDS 64
+
+/* What readiness calls cost, written at exit at log level debug (tests
+ * read it: tests/shim/test_poll_scale.c). */
+static unsigned long stat_calls, stat_looks;
+
+__attribute__((destructor)) static void report_stats(void)
+{
+	unsigned long c = __atomic_load_n(&stat_calls, __ATOMIC_RELAXED);
+	if (c && shim_log_enabled(SHIM_LOG_DEBUG))
+		shim_log(SHIM_LOG_DEBUG,
+			 "poll: %lu calls with TLS descriptors looked at %lu connections' "
+			 "engine state",
+			 c, __atomic_load_n(&stat_looks, __ATOMIC_RELAXED));
+}
+
+/* A connection poll need not look at: no pump call in flight, quiet (pump.h
+ * pump_quiesce; read after the pins: a call that unpinned first has
+ * cleared it, pump.c unpin) and not lost to a fork (which happens without
+ * a pump call). */
+static bool quiet(sconn *s)
+{
+	return !__atomic_load_n(&s->pins, __ATOMIC_SEQ_CST) &&
+	       __atomic_load_n(&s->quiet, __ATOMIC_SEQ_CST) && !shim_fork_refused(s);
+}
 
 /* Any TLS descriptor (that is not passed through in clear) among ${fds}? */
 static bool any_tls(const struct pollfd *fds, nfds_t n)
@@ -56,6 +88,8 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 		}
 	}
 
+	__atomic_add_fetch(&stat_calls, 1, __ATOMIC_RELAXED);
+	unsigned long looks = 0;
 	int ret;
 	for (;;) {
 		int ready = 0;
@@ -65,9 +99,17 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 			real[i].revents = 0;
 			if (!conns[i])
 				continue;
-			pump_prepare(conns[i], fds[i].fd);
 			short need;
-			fds[i].revents = pump_revents(conns[i], fds[i].events, &need);
+			if (quiet(conns[i])) {
+				/* What pump_revents answers for a quiet one. */
+				fds[i].revents = (short)(fds[i].events & POLLOUT);
+				need = (short)(fds[i].events & POLLIN);
+			} else {
+				looks++;
+				pump_prepare(conns[i], fds[i].fd);
+				fds[i].revents = pump_revents(conns[i], fds[i].events, &need);
+				pump_quiesce(conns[i]);
+			}
 			real[i].events = need;
 			if (fds[i].revents)
 				ready++;
@@ -94,6 +136,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 			if (!conns[i]) {
 				fds[i].revents = real[i].revents;
 			} else if (real[i].revents) {
+				looks++;
 				pump_progress(conns[i], fds[i].fd);
 				/* What we took in, epoll sets holding it must hear of
 				 * (the socket's edge is spent). */
@@ -102,6 +145,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 				fds[i].revents =
 					(short)(pump_revents(conns[i], fds[i].events, &need) |
 						(real[i].revents & POLLNVAL));
+				pump_quiesce(conns[i]);
 			}
 			if (fds[i].revents)
 				count++;
@@ -111,6 +155,7 @@ static int tls_poll(struct pollfd *fds, nfds_t n, int64_t timeout_us, const sigs
 			break;
 		}
 	}
+	__atomic_add_fetch(&stat_looks, looks, __ATOMIC_RELAXED);
 	int saved = errno;
 	for (nfds_t i = 0; i < n; i++)
 		if (conns[i])

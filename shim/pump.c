@@ -104,8 +104,18 @@ static void pin(sconn *s)
 	__atomic_add_fetch(&s->pins, 1, __ATOMIC_SEQ_CST);
 }
 
+static bool pending(const sconn *s);
+
+/* Every pump call is pinned, and whatever it changed is seen by poll and
+ * select before its pin goes: a quiet connection it left something in is
+ * quiet no more (pump_quiesce). Sequentially consistent: pump_quiesce sets
+ * quiet and then looks at the state; we changed the state and then look
+ * at quiet, so one of us sees the other; and poll reads the pins before
+ * quiet (hook_poll.c), so a call it did not see pinned has done this. */
 static void unpin(sconn *s)
 {
+	if (__atomic_load_n(&s->quiet, __ATOMIC_SEQ_CST) && pending(s))
+		__atomic_store_n(&s->quiet, false, __ATOMIC_SEQ_CST);
 	if (__atomic_sub_fetch(&s->pins, 1, __ATOMIC_SEQ_CST) == 0)
 		unpark(s);
 }
@@ -178,21 +188,36 @@ static void note_sock_read(sconn *s, ssize_t r, size_t room)
 		__atomic_store_n(&s->sock_more, more, __ATOMIC_RELEASE);
 }
 
+/* Readiness: ${s} holds something the kernel will not report (plaintext,
+ * queued ciphertext, a handshake under way, a failure or close, unread
+ * socket data). The one home of that decision: epoll's ready lists
+ * (settle) and poll/select's quiet flag (pump_quiesce) both ask it. */
+static bool pending(const sconn *s)
+{
+	unsigned st = tls_conn_state(s->tls);
+	return !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) || failed(s) ||
+	       __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) || !(st & TLS_ST_WRITABLE) ||
+	       (st & (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED |
+		      TLS_ST_CLOSED));
+}
+
 /* Readiness: a pump call that the program made is over. When it left
- * something the kernel will not report (plaintext, queued ciphertext, a
- * handshake under way, a failure, unread socket data), the connection's epoll
- * registrations are queued on their ready lists (epset_touch). A
- * request/response loop leaves none of these behind: no cost. */
+ * something pending(), the connection's epoll registrations are queued on
+ * their ready lists (epset_touch). A request/response loop leaves none of
+ * these behind: no cost. */
 static void settle(sconn *s)
 {
-	if (!__atomic_load_n(&s->watch, __ATOMIC_SEQ_CST))
-		return;
-	unsigned st = tls_conn_state(s->tls);
-	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) || failed(s) ||
-	    __atomic_load_n(&s->sock_more, __ATOMIC_ACQUIRE) ||
-	    (st &
-	     (TLS_ST_READABLE | TLS_ST_SEND | TLS_ST_PEER_CLOSED | TLS_ST_FAILED | TLS_ST_CLOSED)))
+	if (__atomic_load_n(&s->watch, __ATOMIC_SEQ_CST) && pending(s))
 		epset_touch(s);
+}
+
+bool pump_quiesce(sconn *s)
+{
+	__atomic_store_n(&s->quiet, true, __ATOMIC_SEQ_CST);
+	if (!pending(s))
+		return true;
+	__atomic_store_n(&s->quiet, false, __ATOMIC_SEQ_CST);
+	return false;
 }
 
 /* Free the numbers parked on ${s} (the last pin went): each is closed only

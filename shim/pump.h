@@ -47,6 +47,14 @@ void pump_progress(sconn *s, int fd);
  * waits until the real socket reports input; then call pump_progress). */
 void pump_prepare(sconn *s, int fd);
 
+/* pump_quiesce(s): for poll/select, after a look at ${s}: whether it holds
+ * nothing the kernel would not report (handshake done, no plaintext, no
+ * queued ciphertext, writable, not failed or closed). If so it is marked
+ * quiet (sconn.h) until a pump call leaves something behind, and while
+ * quiet its readiness is the kernel's for POLLIN and "writable" for
+ * POLLOUT, with no engine call (see pump_revents). Returns that. */
+bool pump_quiesce(sconn *s);
+
 /* pump_revents(s, want, need): the readiness the program should see now
  * for the poll events ${want} (POLLIN/POLLOUT), and in *${need} the events
  * to wait for on the real socket to make progress. A failed connection is

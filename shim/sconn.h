@@ -60,6 +60,9 @@ typedef struct sconn {
 	struct ereg *watch;   /* readiness: its epoll registrations (epset.h; atomic head) */
 	bool sock_more;       /* readiness: the socket may hold ciphertext we have not read
 			       * (an edge the kernel will not repeat; atomic) */
+	bool quiet;           /* readiness: poll/select found nothing the kernel would not
+			       * report, and no pump call has left any since (pump.h
+			       * pump_quiesce, pump.c unpin; atomic) */
 	uint64_t started_us;  /* monotonic, for the handshake time in the log */
 	uint64_t deadline_us; /* monotonic handshake deadline */
 	struct shim_own *own; /* who may use it after fork (fork.h); NULL: never forked */

@@ -1,0 +1,170 @@
+/*
+ * test_poll_scale: poll in O(ready), not O(passed) (issue 10 item 2). A
+ * poll over 1,000 idle established TLS connections and one busy one, for
+ * 1,000 round trips on the busy one (half poll, half ppoll). Deterministic,
+ * not a timing: the library's own count of connections whose engine state
+ * poll looked at (written at exit at log level debug, hook_poll.c) must
+ * stay near two per call, plus one per connection at the first call; a
+ * poll that looks at every connection it is passed makes it a million.
+ *
+ * The idle connections must still work afterwards: a byte sent on each of
+ * a few of them is reported by the same big poll and read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "shimtest.h"
+
+static const char policy[] = "[global]\n"
+			     "log = debug\n"
+			     "log_file = pscale.log\n"
+			     "[in]\n"
+			     "role = server\n"
+			     "port = @P0@\n"
+			     "cert = @CERTS@/server-p256.crt\n"
+			     "key = @CERTS@/server-p256.key\n"
+			     "[out]\n"
+			     "role = client\n"
+			     "port = @P0@\n"
+			     "ca = @CERTS@/ca.crt\n";
+
+#define IDLE   1000
+#define ROUNDS 1000
+
+static int servers[IDLE + 1];
+
+/* Accept every connection and run its handshake (a blocking read of the
+ * byte each client sends after connect). */
+static void *acceptor(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i <= IDLE; i++) {
+		servers[i] = shimtest_accept(0);
+		char c;
+		CHECK_EQ(read(servers[i], &c, 1), 1);
+	}
+	return NULL;
+}
+
+/* One poll (or ppoll) over every server connection; the index of the one
+ * readable, -1 if none or more than one. */
+static int poll_all(struct pollfd *p, bool use_ppoll, int timeout_ms)
+{
+	for (int i = 0; i <= IDLE; i++)
+		p[i] = (struct pollfd){.fd = servers[i], .events = POLLIN};
+	int n;
+	if (use_ppoll) {
+		struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+		n = ppoll(p, IDLE + 1, &ts, NULL);
+	} else {
+		n = poll(p, IDLE + 1, timeout_ms);
+	}
+	CHECK_EQ(n, 1);
+	if (n != 1)
+		return -1;
+	for (int i = 0; i <= IDLE; i++)
+		if (p[i].revents)
+			return p[i].revents == POLLIN ? i : -1;
+	return -1;
+}
+
+static void work(void *arg)
+{
+	(void)arg;
+	int clients[IDLE + 1];
+	pthread_t t = shimtest_thread(acceptor, NULL);
+	for (int i = 0; i <= IDLE; i++) {
+		int err;
+		clients[i] = shimtest_connect(shimtest_port(0), 0, &err);
+		CHECK_EQ(err, 0);
+		CHECK_EQ(write(clients[i], "h", 1), 1);
+	}
+	pthread_join(t, NULL);
+	static struct pollfd p[IDLE + 1];
+	int busy = IDLE;
+	int64_t t0 = shimtest_now_ms();
+	for (int r = 0; r < ROUNDS; r++) {
+		CHECK_EQ(write(clients[busy], "x", 1), 1);
+		int got = poll_all(p, r & 1, 5000);
+		CHECK_EQ(got, busy);
+		if (got != busy)
+			break;
+		char c;
+		CHECK_EQ(read(servers[busy], &c, 1), 1);
+	}
+	/* For the reader only, not checked: a timing. */
+	fprintf(stderr, "poll_scale: %d round trips in %lld ms\n", ROUNDS,
+		(long long)(shimtest_now_ms() - t0));
+	/* The idle ones were not forgotten. */
+	for (int i = 0; i < IDLE; i += 97) {
+		CHECK_EQ(write(clients[i], "y", 1), 1);
+		CHECK_EQ(poll_all(p, false, 5000), i);
+		char c;
+		CHECK_EQ(read(servers[i], &c, 1), 1);
+	}
+	shimtest_check_tls(servers[busy], ROUNDS + 1, "busy connection");
+	for (int i = 0; i <= IDLE; i++) {
+		close(clients[i]);
+		close(servers[i]);
+	}
+	/* exit(), not the harness's _exit: the library's line is written by
+	 * its destructor. */
+	exit(check_failures ? 1 : 0);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	shimtest_start(argv, 1, policy);
+	/* Two descriptors per connection: raise the soft limit. */
+	struct rlimit rl;
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * IDLE + 64) {
+		rl.rlim_cur = rl.rlim_max < 2 * IDLE + 64 ? rl.rlim_max : 2 * IDLE + 64;
+		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur < 2 * IDLE + 64) {
+		fprintf(stderr, "poll_scale: descriptor limit %lu too low\n",
+			(unsigned long)rl.rlim_cur);
+		return 77;
+	}
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", getenv("TLSHIM_CONFIG"));
+	char logpath[4200];
+	snprintf(logpath, sizeof logpath, "%s/pscale.log", dirname(dir));
+	pid_t pid = shimtest_fork(work, NULL);
+	CHECK_EQ(shimtest_wait(pid), 0);
+	/* The child's line, written when it exited. */
+	FILE *f = fopen(logpath, "r");
+	CHECK(f != NULL);
+	char line[1024], want[64];
+	snprintf(want, sizeof want, "tlshim[%d]: debug: poll: ", (int)pid);
+	unsigned long calls = 0, looks = 0;
+	bool found = false;
+	while (f && fgets(line, sizeof line, f)) {
+		char *q = strstr(line, want);
+		if (q && sscanf(q + strlen(want),
+				"%lu calls with TLS descriptors looked at %lu connections'", &calls,
+				&looks) == 2)
+			found = true;
+	}
+	if (f)
+		fclose(f);
+	CHECK(found);
+	fprintf(stderr, "poll_scale: %lu calls, %lu connections' engine state looked at\n", calls,
+		looks);
+	CHECK(calls >= ROUNDS);
+	/* Two looks per round for the busy connection (its kernel report,
+	 * then, its read having drained it, one look to find it quiet again),
+	 * one per connection at the first call, a few for the handful woken
+	 * at the end. */
+	CHECK(looks <= 3 * calls + IDLE + 200);
+	return check_exit("shim/poll_scale");
+}
