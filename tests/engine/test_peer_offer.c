@@ -262,9 +262,10 @@ typedef struct outcome {
 	int cli_err, srv_err;
 	uint8_t cli_alert, srv_alert;
 	char cli_reason[192], srv_reason[192];
-	tls_info ci, si;  /* when both succeeded */
-	bool cli_session; /* the client kept a resumable session */
-	int tickets;      /* NewSessionTickets the server sent */
+	enum tls_reason cli_why, srv_why; /* tls_conn_reason */
+	tls_info ci, si;                  /* when both succeeded */
+	bool cli_session;                 /* the client kept a resumable session */
+	int tickets;                      /* NewSessionTickets the server sent */
 } outcome;
 
 /* A handshake with the ClientHello stripped as ${e} says (cli/srv unset),
@@ -284,6 +285,8 @@ static void legacy_run(tls_config *ccfg, tls_config *scfg, struct edit e, tls_se
 	snprintf(out->cli_reason, sizeof out->cli_reason, "%s", r ? r : "");
 	out->srv_err = tls_conn_error(e.srv, &out->srv_alert, NULL, &r);
 	snprintf(out->srv_reason, sizeof out->srv_reason, "%s", r ? r : "");
+	out->cli_why = tls_conn_reason(e.cli);
+	out->srv_why = tls_conn_reason(e.srv);
 	if (out->cli_err == TLS_ERR_NONE && out->srv_err == TLS_ERR_NONE) {
 		CHECK(tls_conn_info(e.cli, &out->ci) == 0 && tls_conn_info(e.srv, &out->si) == 0);
 		/* Both derived the same keys (the RFC 5246 §8.1 master secret
@@ -329,10 +332,12 @@ static void legacy_peers(void)
 	CHECK_EQ(o.srv_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.srv_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.srv_reason, "client does not support extended master secret (RFC 7627)"));
+	CHECK_EQ(o.srv_why, TLS_R_NO_EMS);
 	legacy_run(strict_cli, strict_srv, reneg, NULL, &o);
 	CHECK_EQ(o.srv_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.srv_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.srv_reason, "client does not support secure renegotiation"));
+	CHECK_EQ(o.srv_why, TLS_R_NO_RENEG_INFO);
 
 	/* ... and a client refuses a server that answers without them (the
 	 * server here accepts legacy clients, so it leaves them out of its
@@ -341,11 +346,13 @@ static void legacy_peers(void)
 	CHECK_EQ(o.cli_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.cli_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.cli_reason, "server does not support extended master secret (RFC 7627)"));
+	CHECK_EQ(o.cli_why, TLS_R_NO_EMS);
 	legacy_run(strict_cli, legacy_srv, reneg, NULL, &o);
 	CHECK_EQ(o.cli_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.cli_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.cli_reason,
 		  "server does not support secure renegotiation (renegotiation_info"));
+	CHECK_EQ(o.cli_why, TLS_R_NO_RENEG_INFO);
 
 	/* legacy_peers on both: accepted, reported, never resumable. */
 	struct edit both = {.no_ems = true, .no_reneg = true};
