@@ -135,6 +135,8 @@ static size_t filter(void *arg, bool to_server, uint8_t *buf, size_t len)
  * server asks only for ${cv} (0: all). Returns the client's error class;
  * ${srv_err} gets the server's; the schemes used land in ${got_ske} and
  * ${got_cv}. */
+static enum tls_reason srv_why; /* tls_conn_reason of run()'s server */
+
 static int run(tls_config *ccfg, tls_config *scfg, uint16_t ske, uint16_t cv, int *srv_err,
 	       uint8_t *srv_alert, uint16_t *got_ske, uint16_t *got_cv)
 {
@@ -144,6 +146,7 @@ static int run(tls_config *ccfg, tls_config *scfg, uint16_t ske, uint16_t cv, in
 	testpair_pump(e.cli, e.srv, filter, &e);
 	int ce = tls_conn_error(e.cli, NULL, NULL, NULL);
 	*srv_err = tls_conn_error(e.srv, srv_alert, NULL, NULL);
+	srv_why = tls_conn_reason(e.srv);
 	tls_info ci, si;
 	*got_ske = *got_cv = 0;
 	if (ce == TLS_ERR_NONE && *srv_err == TLS_ERR_NONE) {
@@ -211,6 +214,7 @@ static void server_key_exchange(void)
 		CHECK(run(ccfg, p256, weak[i], 0, &se, &sa, &ske, &cv) != TLS_ERR_NONE);
 		CHECK_EQ(se, TLS_ERR_NEGOTIATION);
 		CHECK_EQ(sa, TLS_ALERT_HANDSHAKE_FAILURE);
+		CHECK_EQ(srv_why, TLS_R_NO_COMMON_SIGALG);
 	}
 	tls_config_unref(p256);
 	tls_config_unref(ccfg);
@@ -250,6 +254,7 @@ static void certificate_verify(void)
 		 * key, so no certificate; the server requires one. */
 		CHECK(run(ccfg, scfg, 0, 0x0201, &se, &sa, &ske, &cv) != TLS_ERR_NONE);
 		CHECK_EQ(se, TLS_ERR_AUTH);
+		CHECK_EQ(srv_why, TLS_R_CLIENT_CERT_REQUIRED);
 		tls_config_unref(ccfg);
 	}
 	CHECK_EQ(tried, 6 + 3 + 3 + 1);

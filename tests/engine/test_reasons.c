@@ -9,6 +9,7 @@
 
 #include <openssl/pem.h>
 
+#include "cert.h"
 #include "check.h"
 #include "consts.h"
 #include "suites.h"
@@ -124,6 +125,29 @@ static void server_identity(void)
 	CHECK_EQ(r.cli.err, TLS_ERR_AUTH);
 	CHECK_EQ(r.cli.why, TLS_R_PIN_MISMATCH);
 
+	/* A leaf with a key we refuse (RSA below 2048 bits). Our own
+	 * configuration refuses to serve it, so the check that a peer's is
+	 * refused runs on the verifier the handshake calls. */
+	testpki_leaf_opts weak = {.key_type = TLS_KEY_RSA,
+				  .rsa_bits = 1024,
+				  .cn = "server.test",
+				  .dns = "server.test"};
+	char *weak_cert, *weak_key, reason[256];
+	CHECK(testpki_issue(&pki->ca, &weak, &weak_cert, &weak_key) == 0);
+	BIO *bio = BIO_new_mem_buf(weak_cert, -1);
+	X509 *leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	CHECK(leaf && chain && sk_X509_push(chain, leaf) == 1);
+	tls_verify_params vp = {.store = NULL, .name = "server.test", .peer_is_server = true};
+	enum tls_reason why = TLS_R_OTHER;
+	CHECK_EQ(tls_verify_peer(&vp, chain, &why, reason, sizeof reason),
+		 TLS_ALERT_UNSUPPORTED_CERTIFICATE);
+	CHECK_EQ(why, TLS_R_CERT_KEY_UNACCEPTABLE);
+	sk_X509_pop_free(chain, X509_free);
+	BIO_free(bio);
+	free(weak_cert);
+	free(weak_key);
+
 	tls_config_unref(pinned);
 	tls_config_unref(selfsigned);
 	free(self_cert);
@@ -201,6 +225,43 @@ static size_t old_server_version(void *arg, bool to_server, uint8_t *buf, size_t
 	return len;
 }
 
+/* Flip the last byte of the ServerKeyExchange (its signature's). */
+static size_t bad_ske_signature(void *arg, bool to_server, uint8_t *buf, size_t len)
+{
+	bool *done = arg;
+	for (size_t r = 0; !to_server && !*done && r + 5 <= len;) {
+		size_t rlen = (size_t)buf[r + 3] << 8 | buf[r + 4];
+		if (r + 5 + rlen > len)
+			break;
+		for (size_t m = r + 5; buf[r] == TLS_CT_HANDSHAKE && m + 4 <= r + 5 + rlen;) {
+			size_t mlen =
+				(size_t)buf[m + 1] << 16 | (size_t)buf[m + 2] << 8 | buf[m + 3];
+			if (buf[m] == TLS_HT_SERVER_KEY_EXCHANGE && m + 4 + mlen <= r + 5 + rlen) {
+				buf[m + 4 + mlen - 1] ^= 0x01;
+				*done = true;
+				break;
+			}
+			m += 4 + mlen;
+		}
+		r += 5 + rlen;
+	}
+	return len;
+}
+
+static void signature(void)
+{
+	tls_config *ccfg = testpair_client_config();
+	tls_config *scfg = testpair_server_config(TLS_KEY_ED25519);
+	bool done = false;
+	result r = run_filtered(ccfg, scfg, "server.test", bad_ske_signature, &done);
+	CHECK(done);
+	CHECK_EQ(r.cli.err, TLS_ERR_AUTH);
+	CHECK_EQ(r.cli.alert, TLS_ALERT_DECRYPT_ERROR);
+	CHECK_EQ(r.cli.why, TLS_R_BAD_SIGNATURE);
+	tls_config_unref(scfg);
+	tls_config_unref(ccfg);
+}
+
 static void version(void)
 {
 	tls_config *ccfg = testpair_client_config();
@@ -260,6 +321,7 @@ int main(void)
 	client_identity();
 	negotiation();
 	version();
+	signature();
 	not_tls();
 	return check_exit("test_reasons");
 }
