@@ -1,6 +1,7 @@
 /*
- * alert.c: names of the RFC 5246 §7.2 alert descriptions, as they appear
- * in logs and in OpenSSL's messages.
+ * alert.c: facts about the RFC 5246 §7.2 alert descriptions: their names,
+ * as they appear in logs and in OpenSSL's messages, and which of them
+ * refuse a certificate (the one table the shim's errno and hints use).
  */
 #include "consts.h"
 #include "tls.h"
@@ -58,5 +59,22 @@ const char *tls_alert_name(uint8_t alert)
 		return "no_application_protocol";
 	default:
 		return "unknown";
+	}
+}
+
+bool tls_alert_rejects_certificate(uint8_t alert)
+{
+	switch (alert) {
+	case TLS_ALERT_BAD_CERTIFICATE:
+	case TLS_ALERT_UNSUPPORTED_CERTIFICATE:
+	case TLS_ALERT_CERTIFICATE_REVOKED:
+	case TLS_ALERT_CERTIFICATE_EXPIRED:
+	case TLS_ALERT_CERTIFICATE_UNKNOWN:
+	case TLS_ALERT_UNKNOWN_CA:
+	case TLS_ALERT_ACCESS_DENIED:
+	case TLS_ALERT_CERTIFICATE_REQUIRED: /* RFC 8446 §6.2 */
+		return true;
+	default:
+		return false;
 	}
 }

@@ -434,6 +434,30 @@ fail:
 	return -1;
 }
 
+/* The enum tls_reason of an X509_verify_cert error: what the user must
+ * change (a name, a clock, a CA) rather than OpenSSL's wording of it. */
+static enum tls_reason verify_reason(int e)
+{
+	switch (e) {
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return TLS_R_CERT_NAME_MISMATCH;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return TLS_R_CERT_EXPIRED;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return TLS_R_CERT_SELF_SIGNED;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return TLS_R_CERT_UNTRUSTED;
+	default:
+		return TLS_R_OTHER;
+	}
+}
+
 /* RFC 5246 §7.2.2 alert for an X509_verify_cert error. */
 static int verify_alert(int e)
 {
@@ -463,8 +487,8 @@ static int verify_alert(int e)
 }
 
 /* Chain, validity and name check against ${vp->store}. 0 or an alert. */
-static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, char *reason,
-			size_t reasonlen)
+static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, enum tls_reason *why,
+			char *reason, size_t reasonlen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *param;
@@ -516,6 +540,7 @@ static int verify_chain(const tls_verify_params *vp, STACK_OF(X509) * chain, cha
 	}
 	e = X509_STORE_CTX_get_error(ctx);
 	alert = verify_alert(e);
+	*why = verify_reason(e);
 	if (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		seterr(reason, reasonlen, "certificate name mismatch: expected %s", expected);
 	else
@@ -527,7 +552,8 @@ out:
 	return alert;
 }
 
-static int verify_pins(const tls_verify_params *vp, X509 *leaf, char *reason, size_t reasonlen)
+static int verify_pins(const tls_verify_params *vp, X509 *leaf, enum tls_reason *why, char *reason,
+		       size_t reasonlen)
 {
 	uint8_t spki[32];
 
@@ -538,15 +564,21 @@ static int verify_pins(const tls_verify_params *vp, X509 *leaf, char *reason, si
 	for (size_t i = 0; i < vp->npins; i++)
 		if (sodium_memcmp(spki, vp->pins[i], 32) == 0)
 			return 0;
+	*why = TLS_R_PIN_MISMATCH;
 	seterr(reason, reasonlen, "public key pin mismatch");
 	return TLS_ALERT_BAD_CERTIFICATE;
 }
 
-int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, char *reason,
-		    size_t reasonlen)
+int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, enum tls_reason *why,
+		    char *reason, size_t reasonlen)
 {
 	X509 *leaf;
 	int alert;
+	enum tls_reason ignored;
+
+	if (why == NULL)
+		why = &ignored;
+	*why = TLS_R_OTHER;
 
 	if (chain == NULL || sk_X509_num(chain) < 1) {
 		seterr(reason, reasonlen, "peer sent no certificate");
@@ -560,6 +592,7 @@ int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, char *r
 		seterr(reason, reasonlen,
 		       "peer certificate key is not acceptable: RSA below 2048 bits, or not RSA, "
 		       "EC P-256/P-384 or Ed25519");
+		*why = TLS_R_CERT_KEY_UNACCEPTABLE;
 		return TLS_ALERT_UNSUPPORTED_CERTIFICATE;
 	}
 	/* Fail closed: with neither a store nor a pin nothing authenticates
@@ -569,12 +602,12 @@ int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, char *r
 		return TLS_ALERT_CERTIFICATE_UNKNOWN;
 	}
 	if (vp->store != NULL) {
-		alert = verify_chain(vp, chain, reason, reasonlen);
+		alert = verify_chain(vp, chain, why, reason, reasonlen);
 		if (alert != 0)
 			return alert;
 	}
 	if (vp->npins > 0)
-		return verify_pins(vp, leaf, reason, reasonlen);
+		return verify_pins(vp, leaf, why, reason, reasonlen);
 	return 0;
 }
 

@@ -12,6 +12,8 @@
 
 #include <openssl/x509.h>
 
+#include "tls.h"
+
 /* A private key; Ed25519 keys also carry the libsodium secret key
  * (seed || public, 64 bytes in sodium_malloc memory) because libsodium
  * signs three times faster than OpenSSL here. */
@@ -79,7 +81,7 @@ typedef struct tls_verify_params {
 	uint64_t now;        /* seconds since the epoch, for validity */
 } tls_verify_params;
 
-/* tls_verify_peer(vp, chain, reason, reasonlen): verify ${chain} (leaf
+/* tls_verify_peer(vp, chain, why, reason, reasonlen): verify ${chain} (leaf
  * first, as received). Checks, in order: chain to ${vp->store} (when set)
  * with validity at ${vp->now} and OpenSSL security level 2 for every
  * certificate (no SHA-1/MD5 signature, no RSA key below 2048 bits), then
@@ -89,9 +91,10 @@ typedef struct tls_verify_params {
  * (unknown_ca, certificate_expired, bad_certificate, certificate_unknown,
  * unsupported_certificate) with a sentence in ${reason} such as
  * "certificate verify failed: unable to get local issuer certificate" or
- * "certificate name mismatch: expected redis.internal". */
-int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, char *reason,
-		    size_t reasonlen);
+ * "certificate name mismatch: expected redis.internal", and the enum
+ * tls_reason in *${why} (may be NULL; TLS_R_OTHER when none fits). */
+int tls_verify_peer(const tls_verify_params *vp, STACK_OF(X509) * chain, enum tls_reason *why,
+		    char *reason, size_t reasonlen);
 
 /* tls_cert_subject(cert, out, outlen): one-line subject ("CN=...,O=...").*/
 void tls_cert_subject(X509 *cert, char *out, size_t outlen);

@@ -20,7 +20,7 @@
 #include "internal.h"
 #include "rand.h"
 
-int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
+int tls_fail_r(tls_conn *c, int err, uint8_t alert, enum tls_reason why, const char *fmt, ...)
 {
 	/* The first error sticks (STYLE.md 6), also when the read and the
 	 * write side fail at once in two threads: one compare-and-swap
@@ -31,6 +31,7 @@ int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
 		return -1;
 	c->alert = alert;
 	c->alert_from_peer = (err == TLS_ERR_PEER_ALERT);
+	c->why = (uint8_t)why;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
@@ -200,6 +201,14 @@ enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer, 
 	if (reason)
 		*reason = c->reason;
 	return err;
+}
+
+enum tls_reason tls_conn_reason(const tls_conn *c)
+{
+	/* The same wait as tls_conn_error: why is final once err_ready is. */
+	if (tls_conn_error(c, NULL, NULL, NULL) == TLS_ERR_NONE)
+		return TLS_R_OTHER;
+	return (enum tls_reason)c->why;
 }
 
 uint64_t tls_conn_records(const tls_conn *c, bool sent)

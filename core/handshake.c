@@ -305,15 +305,16 @@ int tls_hs_require_modern(tls_conn *c)
 	 * handshake attack); RFC 5746 §4.1/§4.3 likewise for peers without
 	 * renegotiation_info. INTERFACE.md requires both by default. */
 	if (!hs->peer_ems)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"%s does not support extended master secret (RFC 7627), which we "
-				"require (legacy_peers = yes accepts it)",
-				peer);
+		return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE, TLS_R_NO_EMS,
+				  "%s does not support extended master secret (RFC 7627), which we "
+				  "require (legacy_peers = yes accepts it)",
+				  peer);
 	if (!hs->peer_reneg)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"%s does not support secure renegotiation (renegotiation_info, "
-				"RFC 5746), which we require (legacy_peers = yes accepts it)",
-				peer);
+		return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				  TLS_R_NO_RENEG_INFO,
+				  "%s does not support secure renegotiation (renegotiation_info, "
+				  "RFC 5746), which we require (legacy_peers = yes accepts it)",
+				  peer);
 	return 0;
 }
 
@@ -576,10 +577,13 @@ static int expect(tls_conn *c, uint8_t kind, uint8_t type)
 			c->hs->step++;
 			continue;
 		}
-		return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
-				"unexpected %s during the handshake (expected %s)",
-				kind == STEP_CCS ? "ChangeCipherSpec" : message_name(type),
-				step_name(s));
+		return tls_fail_r(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+				  kind != STEP_CCS && type == TLS_HT_CLIENT_HELLO
+					  ? TLS_R_UNEXPECTED_CLIENT_HELLO
+					  : TLS_R_OTHER,
+				  "unexpected %s during the handshake (expected %s)",
+				  kind == STEP_CCS ? "ChangeCipherSpec" : message_name(type),
+				  step_name(s));
 	}
 }
 
@@ -672,9 +676,10 @@ int tls_hs_peer_certificate(tls_conn *c, STACK_OF(X509) * chain)
 	EVP_PKEY_free(hs->peer_key);
 	hs->peer_key = X509_get_pubkey(leaf);
 	if (!hs->peer_key || tls_key_type_of(hs->peer_key) == TLS_KEY_NONE)
-		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
-				"peer certificate key is not acceptable (need RSA >= 2048, "
-				"ECDSA P-256/P-384 or Ed25519)");
+		return tls_fail_r(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
+				  TLS_R_CERT_KEY_UNACCEPTABLE,
+				  "peer certificate key is not acceptable (need RSA >= 2048, "
+				  "ECDSA P-256/P-384 or Ed25519)");
 	c->peer_cert = true;
 	tls_cert_subject(leaf, c->peer_subject, sizeof c->peer_subject);
 
@@ -691,10 +696,11 @@ int tls_hs_peer_certificate(tls_conn *c, STACK_OF(X509) * chain)
 		.now = tls_now(c),
 	};
 	char reason[sizeof c->reason];
-	int alert = tls_verify_peer(&vp, chain, reason, sizeof reason);
+	enum tls_reason why;
+	int alert = tls_verify_peer(&vp, chain, &why, reason, sizeof reason);
 	if (alert)
-		return tls_fail(c, TLS_ERR_AUTH, (uint8_t)alert, "%s%s",
-				client ? "" : "client certificate rejected: ", reason);
+		return tls_fail_r(c, TLS_ERR_AUTH, (uint8_t)alert, why, "%s%s",
+				  client ? "" : "client certificate rejected: ", reason);
 	c->peer_verified = true;
 	return 0;
 }

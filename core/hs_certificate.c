@@ -142,9 +142,10 @@ int tls_hs_certificate_read(tls_conn *c, tls_cur *body)
 		/* §7.4.6: the client may send none; whether that is fatal is
 		 * the server's policy. */
 		if (cfg->verify == TLS_VERIFY_REQUIRE)
-			return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_HANDSHAKE_FAILURE,
-					"client did not send a certificate, and verify_peer = "
-					"require");
+			return tls_fail_r(c, TLS_ERR_AUTH, TLS_ALERT_HANDSHAKE_FAILURE,
+					  TLS_R_CLIENT_CERT_REQUIRED,
+					  "client did not send a certificate, and verify_peer = "
+					  "require");
 		hs->client_cert = false;
 		return 0;
 	}
@@ -156,10 +157,11 @@ int tls_hs_certificate_read(tls_conn *c, tls_cur *body)
 	int kt = tls_key_type_of(X509_get0_pubkey(sk_X509_value(chain, 0)));
 	if (kt == TLS_KEY_NONE) {
 		sk_X509_pop_free(chain, X509_free);
-		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
-				"%s certificate key is not one we accept (we take RSA of at "
-				"least 2048 bits, ECDSA P-256/P-384 and Ed25519)",
-				client ? "server" : "client");
+		return tls_fail_r(c, TLS_ERR_AUTH, TLS_ALERT_UNSUPPORTED_CERTIFICATE,
+				  TLS_R_CERT_KEY_UNACCEPTABLE,
+				  "%s certificate key is not one we accept (we take RSA of at "
+				  "least 2048 bits, ECDSA P-256/P-384 and Ed25519)",
+				  client ? "server" : "client");
 	}
 	/* RFC 8422 §5.5 / RFC 5246 §7.4.2: ECDHE_ECDSA suites need an ECDSA or
 	 * Ed25519 key, ECDHE_RSA and RSA key transport an RSA key. */

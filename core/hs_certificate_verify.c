@@ -61,8 +61,8 @@ int tls_hs_certificate_verify_read(tls_conn *c, tls_cur *body)
 	       "did not offer or which does not fit its certificate key",
 	       scheme, scheme_name(scheme));
 	if (tls_sig_verify(hs->peer_key, scheme, hs->transcript, hs->tlen, sig, siglen) < 0)
-		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_DECRYPT_ERROR,
-				"client certificate verify signature does not verify");
+		return tls_fail_r(c, TLS_ERR_AUTH, TLS_ALERT_DECRYPT_ERROR, TLS_R_BAD_SIGNATURE,
+				  "client certificate verify signature does not verify");
 	c->peer_sigscheme = scheme;
 	return 0;
 }

@@ -449,29 +449,32 @@ static int no_suite(tls_conn *c, const offer *o, bool common, bool no_group)
 			if (s != NULL && tls_suite_serves_key(s, kt))
 				addf(ours, sizeof ours, "%s%s", ours[0] ? ":" : "", s->name);
 		}
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"no cipher suite in common: client offered %s; we accept %s",
-				theirs, ours[0] ? ours : "none (no usable certificate key)");
+		return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+				  TLS_R_NO_COMMON_SUITE,
+				  "no cipher suite in common: client offered %s; we accept %s",
+				  theirs, ours[0] ? ours : "none (no usable certificate key)");
 	}
 	if (no_group) {
 		if (!o->has_groups)
-			return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-					"client sent no supported_groups, which our ECDHE "
-					"suites need (RFC 8422 §5.1.1)");
+			return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+					  TLS_R_NO_COMMON_GROUP,
+					  "client sent no supported_groups, which our ECDHE "
+					  "suites need (RFC 8422 §5.1.1)");
 		ids_text(o->groups, theirs, sizeof theirs);
 		for (size_t i = 0; i < cfg->ngroups; i++) {
 			const tls_group *g = tls_group_by_id(cfg->groups[i]);
 			addf(ours, sizeof ours, "%s%s", ours[0] ? ":" : "",
 			     g != NULL ? g->name : "?");
 		}
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-				"no ECDHE group in common: client offered %s; we accept %s", theirs,
-				ours);
+		return tls_fail_r(
+			c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE, TLS_R_NO_COMMON_GROUP,
+			"no ECDHE group in common: client offered %s; we accept %s", theirs, ours);
 	}
-	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
-			"no signature algorithm in common: client's signature_algorithms (%zu "
-			"offered) has none our %s key can make",
-			c->hs->n_peer_sigalgs, tls_key_type_name(kt));
+	return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_HANDSHAKE_FAILURE,
+			  TLS_R_NO_COMMON_SIGALG,
+			  "no signature algorithm in common: client's signature_algorithms (%zu "
+			  "offered) has none our %s key can make",
+			  c->hs->n_peer_sigalgs, tls_key_type_name(kt));
 }
 
 /* choose(c, o): suite by our preference among what the client offered and
@@ -585,11 +588,11 @@ static int negotiate_version(tls_conn *c, const offer *o)
 		uint16_t v = c->hs->client_version;
 		if (v >= lo)
 			return 0; /* TLS 1.2: the only version in [lo, hi] today */
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
-				"client offers at most %s (%s0x%04x); %s is required",
-				tls_version_name(v),
-				strcmp(tls_version_name(v), "unknown") ? "" : "version ", v,
-				tls_version_name(lo));
+		return tls_fail_r(
+			c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION, TLS_R_NO_COMMON_VERSION,
+			"client offers at most %s (%s0x%04x); %s is required", tls_version_name(v),
+			strcmp(tls_version_name(v), "unknown") ? "" : "version ", v,
+			tls_version_name(lo));
 	}
 	for (tls_cur l = o->versions; tls_cur_remaining(&l) >= 2;) {
 		uint16_t v = tls_cur_u16(&l);
@@ -603,13 +606,14 @@ static int negotiate_version(tls_conn *c, const offer *o)
 	}
 	if (best == TLS_VERSION_1_2)
 		return 0;
-	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
-			"no protocol version in common: client offers %s (supported_versions); "
-			"we speak %s%s",
-			shown > 0 ? theirs : "no known version", tls_version_name(lo),
-			tls_version_supported(TLS_VERSION_1_3)
-				? ""
-				: " (TLS 1.3 is not available in this build yet)");
+	return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+			  TLS_R_NO_COMMON_VERSION,
+			  "no protocol version in common: client offers %s (supported_versions); "
+			  "we speak %s%s",
+			  shown > 0 ? theirs : "no known version", tls_version_name(lo),
+			  tls_version_supported(TLS_VERSION_1_3)
+				  ? ""
+				  : " (TLS 1.3 is not available in this build yet)");
 }
 
 /* alpn_text(list, buf, size): the client's ALPN names for a message,
@@ -660,10 +664,11 @@ static int select_alpn(tls_conn *c, const offer *o)
 		addf(ours, sizeof ours, "%s%s", at ? ", " : "", cfg->alpn_text + at);
 	}
 	alpn_text(o->alpn, theirs, sizeof theirs);
-	return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_NO_APPLICATION_PROTOCOL,
-			"no application protocol in common (ALPN, RFC 7301 §3.2): client offered "
-			"%s; we accept %s",
-			theirs, ours);
+	return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_NO_APPLICATION_PROTOCOL,
+			  TLS_R_ALPN_NO_OVERLAP,
+			  "no application protocol in common (ALPN, RFC 7301 §3.2): client offered "
+			  "%s; we accept %s",
+			  theirs, ours);
 }
 
 int tls_hs_client_hello_read(tls_conn *c, tls_cur *body)

@@ -225,10 +225,11 @@ int tls_hs_server_hello_read(tls_conn *c, tls_cur *body)
 	ENSURE(!body->bad, c, TLS_ALERT_DECODE_ERROR, "truncated ServerHello");
 
 	if (version != TLS_VERSION_1_2)
-		return tls_fail(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
-				"server chose protocol version 0x%04x; TLS 1.2 (0x0303) is "
-				"required",
-				version);
+		return tls_fail_r(c, TLS_ERR_NEGOTIATION, TLS_ALERT_PROTOCOL_VERSION,
+				  TLS_R_NO_COMMON_VERSION,
+				  "server chose protocol version 0x%04x; TLS 1.2 (0x0303) is "
+				  "required",
+				  version);
 	size_t sid_len = tls_cur_remaining(&sid);
 	ENSURE(sid_len <= TLS_MAX_SESSION_ID, c, TLS_ALERT_DECODE_ERROR,
 	       "server sent a session id longer than 32 bytes");

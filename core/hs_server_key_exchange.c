@@ -114,8 +114,8 @@ int tls_hs_server_key_exchange_read(tls_conn *c, tls_cur *body)
 
 	size_t mlen = signed_message(hs, group, pt, plen, msg);
 	if (mlen == 0 || tls_sig_verify(hs->peer_key, scheme, msg, mlen, sig, siglen) < 0)
-		return tls_fail(c, TLS_ERR_AUTH, TLS_ALERT_DECRYPT_ERROR,
-				"server key exchange signature does not verify");
+		return tls_fail_r(c, TLS_ERR_AUTH, TLS_ALERT_DECRYPT_ERROR, TLS_R_BAD_SIGNATURE,
+				  "server key exchange signature does not verify");
 
 	memcpy(hs->peer_share, pt, plen);
 	hs->peer_share_len = plen;

@@ -211,6 +211,7 @@ struct tls_conn {
 	_Atomic uint8_t err; /* enum tls_err */
 	uint8_t alert;       /* alert sent or received with err */
 	bool alert_from_peer;
+	uint8_t why;            /* enum tls_reason, written with alert */
 	bool err_ready;         /* atomic: alert, alert_from_peer and reason are final */
 	bool alert_pending;     /* fatal alert not yet written to out */
 	uint8_t warn_pending;   /* a warning alert to emit (no_renegotiation), 0xff = none */
@@ -264,12 +265,16 @@ void tls_config_auth_id(const tls_config *cfg, uint8_t out[32]);
 
 /* ---- helpers shared across core/ (conn.c; tls_emit_record: record.c) -- */
 
-/* tls_fail(c, err, alert, fmt, ...): record the first error (later calls,
- * from either side's thread, keep the first: compare-and-swap), queue the
+/* tls_fail_r(c, err, alert, why, fmt, ...): record the first error (later
+ * calls, from either side's thread, keep the first: compare-and-swap): its
+ * enum tls_err, its enum tls_reason ${why} (what tls_conn_reason answers;
+ * callers act on it, never on the sentence) and the sentence; queue the
  * fatal ${alert} (0 = none to send) and return -1, so handlers write
- * `return tls_fail(...)`. */
-int tls_fail(tls_conn *c, int err, uint8_t alert, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+ * `return tls_fail_r(...)`. tls_fail(c, err, alert, fmt, ...): the same
+ * with TLS_R_OTHER. */
+int tls_fail_r(tls_conn *c, int err, uint8_t alert, enum tls_reason why, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+#define tls_fail(c, err, alert, ...) tls_fail_r((c), (err), (alert), TLS_R_OTHER, __VA_ARGS__)
 
 /* tls_trace(c, fmt, ...): one trace line when a trace callback is set;
  * callers that compute details first test c->trace themselves.

@@ -421,10 +421,11 @@ static int process_records(tls_conn *c)
 		/* Judge the header before the body arrives, so a plaintext
 		 * peer is refused at once rather than after 16 KiB. */
 		if (type < TLS_CT_CHANGE_CIPHER_SPEC || type > TLS_CT_APPLICATION_DATA)
-			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
-					"received a non-TLS record (type %u): is the peer "
-					"speaking plaintext?",
-					type);
+			return tls_fail_r(c, TLS_ERR_PROTOCOL, TLS_ALERT_UNEXPECTED_MESSAGE,
+					  TLS_R_PLAINTEXT_PEER,
+					  "received a non-TLS record (type %u): is the peer "
+					  "speaking plaintext?",
+					  type);
 		if (h[1] != 3 || (c->suite && h[2] != 3))
 			return tls_fail(c, TLS_ERR_PROTOCOL, TLS_ALERT_PROTOCOL_VERSION,
 					"record version %u.%u is not TLS 1.2", h[1], h[2]);

@@ -51,6 +51,39 @@ enum tls_err {
 	TLS_ERR_INTERNAL,    /* allocation or library failure */
 };
 
+/* What exactly failed, as a code beside tls_conn_error's sentence (in the
+ * manner of BearSSL's BR_ERR_*): one value per cause a caller acts on
+ * differently, not one per message, so a caller switches on it and never
+ * parses the English (issue 13). It refines enum tls_err: the first three
+ * groups come with TLS_ERR_AUTH, TLS_ERR_NEGOTIATION and TLS_ERR_PROTOCOL.
+ * Every other failure (a peer's alert, a truncation, an internal error,
+ * a malformed message) is TLS_R_OTHER: the err and the alert say it. */
+enum tls_reason {
+	TLS_R_OTHER = 0,
+	/* TLS_ERR_AUTH: we rejected the peer's identity. */
+	TLS_R_CERT_NAME_MISMATCH,    /* no subjectAltName matches the expected name/IP */
+	TLS_R_CERT_EXPIRED,          /* a certificate of the chain is outside its validity */
+	TLS_R_CERT_SELF_SIGNED,      /* the leaf is self-signed and not a trust anchor */
+	TLS_R_CERT_UNTRUSTED,        /* the chain does not lead to a trust anchor */
+	TLS_R_PIN_MISMATCH,          /* the leaf's key matches none of the pins */
+	TLS_R_CERT_KEY_UNACCEPTABLE, /* the leaf's key is of a type or size we refuse */
+	TLS_R_BAD_SIGNATURE,         /* the peer's handshake signature does not verify */
+	TLS_R_CLIENT_CERT_REQUIRED,  /* server: the client sent none, verify_peer = require */
+	/* TLS_ERR_NEGOTIATION: nothing in common. */
+	TLS_R_NO_COMMON_VERSION,
+	TLS_R_NO_COMMON_SUITE,
+	TLS_R_NO_COMMON_GROUP, /* also: no supported_groups for our ECDHE suites */
+	TLS_R_NO_COMMON_SIGALG,
+	TLS_R_NO_EMS,          /* peer lacks the extended master secret (RFC 7627) */
+	TLS_R_NO_RENEG_INFO,   /* peer lacks renegotiation_info / the SCSV (RFC 5746) */
+	TLS_R_ALPN_NO_OVERLAP, /* server: none of the client's ALPN names is ours */
+	/* TLS_ERR_PROTOCOL */
+	TLS_R_PLAINTEXT_PEER,          /* a record that is not TLS at all */
+	TLS_R_UNEXPECTED_CLIENT_HELLO, /* a ClientHello where none belongs (to a client:
+					  a plaintext echo of our own) */
+	TLS_R_COUNT
+};
+
 /* ---- configuration ---------------------------------------------------- */
 
 /* tls_config_new(role): an empty config with secure defaults (versions 1.2
@@ -228,6 +261,9 @@ void tls_conn_close(tls_conn *c);
  * certificate"). Any out pointer may be NULL. */
 enum tls_err tls_conn_error(const tls_conn *c, uint8_t *alert, bool *from_peer,
 			    const char **reason);
+/* tls_conn_reason(c): the enum tls_reason of that failure (TLS_R_OTHER
+ * when there is none); callable from any thread, as tls_conn_error. */
+enum tls_reason tls_conn_reason(const tls_conn *c);
 
 /* tls_conn_client_cert_missing(c): client: the server asked for a
  * certificate and we had none to send (a server refusing us then answers
@@ -304,6 +340,14 @@ void tls_ticket_keys_atfork_child(void);
 
 /* tls_alert_name(alert): "handshake_failure", ... ("unknown" otherwise). */
 const char *tls_alert_name(uint8_t alert);
+/* tls_alert_rejects_certificate(alert): ${alert} is one a peer sends when
+ * it does not accept our certificate or our lack of one: bad_certificate,
+ * unsupported_certificate, certificate_revoked, certificate_expired,
+ * certificate_unknown, unknown_ca, access_denied (RFC 5246 §7.2.2) and
+ * certificate_required (RFC 8446 §6.2, 116: sent by servers when a client
+ * certificate is desired but none was provided; TLS 1.3-era peers send it
+ * to TLS 1.2 clients too). */
+bool tls_alert_rejects_certificate(uint8_t alert);
 /* tls_version_name(v): "TLSv1.2", "TLSv1.3" (OpenSSL's spellings; also
  * "SSLv3", "TLSv1", "TLSv1.1"), "unknown" otherwise. */
 const char *tls_version_name(uint16_t v);

@@ -26,11 +26,6 @@ static size_t put(char *out, size_t len, const char *fmt, ...)
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
-static bool has(const char *s, const char *part)
-{
-	return s && strstr(s, part) != NULL;
-}
-
 /* "a,b,c" -> "a, b and c"; "" -> a phrase saying there are none. */
 static void names_text(const char *list, char *out, size_t len)
 {
@@ -77,7 +72,8 @@ static size_t auth_hint(const shim_hint_facts *f, char *out, size_t len)
 {
 	const char *peer = f->client ? "server" : "client";
 	char names[512], when[64], cabuf[300];
-	if (has(f->reason, "name mismatch")) {
+	switch (f->why) {
+	case TLS_R_CERT_NAME_MISMATCH:
 		names_text(f->peer_names, names, sizeof names);
 		if (f->by_name)
 			return put(out, len,
@@ -89,8 +85,7 @@ static size_t auth_hint(const shim_hint_facts *f, char *out, size_t len)
 			   "address %s: set server_name to a name the certificate carries, or "
 			   "reissue it with IP:%s",
 			   names, f->expected, f->expected);
-	}
-	if (f->alert == TLS_ALERT_CERTIFICATE_EXPIRED) {
+	case TLS_R_CERT_EXPIRED:
 		if (f->have_validity && f->now > f->not_after) {
 			date_text(f->not_after, when, sizeof when);
 			return put(out, len,
@@ -109,65 +104,46 @@ static size_t auth_hint(const shim_hint_facts *f, char *out, size_t len)
 			   "a CA certificate in the %s's chain is outside its validity "
 			   "period: renew it",
 			   peer);
-	}
-	if (f->alert == TLS_ALERT_UNKNOWN_CA) {
-		const char *ca = ca_text(f, cabuf, sizeof cabuf);
-		if (has(f->reason, "self-signed certificate") &&
-		    !has(f->reason, "in certificate chain"))
-			return put(out, len,
-				   "the %s's certificate is self-signed and not in the rule's ca "
-				   "%s: add it to ca, or issue the %s's certificate from that CA",
-				   peer, ca, peer);
+	case TLS_R_CERT_SELF_SIGNED:
+		return put(out, len,
+			   "the %s's certificate is self-signed and not in the rule's ca "
+			   "%s: add it to ca, or issue the %s's certificate from that CA",
+			   peer, ca_text(f, cabuf, sizeof cabuf), peer);
+	case TLS_R_CERT_UNTRUSTED:
 		return put(out, len,
 			   "the %s's chain does not lead to the rule's ca %s: point ca at the "
 			   "CA that issued the %s's certificate",
-			   peer, ca, peer);
-	}
-	if (has(f->reason, "pin mismatch"))
+			   peer, ca_text(f, cabuf, sizeof cabuf), peer);
+	case TLS_R_PIN_MISMATCH:
 		return put(out, len,
 			   "the server's public key matches none of the rule's pin values: if "
 			   "its key was changed on purpose, update pin");
-	if (has(f->reason, "did not send a certificate"))
+	case TLS_R_CLIENT_CERT_REQUIRED:
 		return put(out, len,
 			   "the client sent no certificate and the rule has verify_peer = "
 			   "require: give the client a certificate (under tlshim: cert and key "
 			   "in its client rule) or set verify_peer = optional");
-	if (has(f->reason, "key is not") || has(f->reason, "not acceptable"))
+	case TLS_R_CERT_KEY_UNACCEPTABLE:
 		return put(out, len,
 			   "reissue the %s's certificate with an RSA (2048 bits or more), ECDSA "
 			   "P-256/P-384 or Ed25519 key",
 			   peer);
-	if (f->alert == TLS_ALERT_DECRYPT_ERROR)
+	case TLS_R_BAD_SIGNATURE:
 		return put(out, len,
 			   "the %s's signature did not verify: its private key does not match "
 			   "its certificate, or the handshake was altered in transit",
 			   peer);
-	return 0;
-}
-
-static bool rejects_certificate(uint8_t alert)
-{
-	switch (alert) {
-	case TLS_ALERT_BAD_CERTIFICATE:
-	case TLS_ALERT_UNSUPPORTED_CERTIFICATE:
-	case TLS_ALERT_CERTIFICATE_REVOKED:
-	case TLS_ALERT_CERTIFICATE_EXPIRED:
-	case TLS_ALERT_CERTIFICATE_UNKNOWN:
-	case TLS_ALERT_UNKNOWN_CA:
-	case TLS_ALERT_ACCESS_DENIED:
-		return true;
+	default:
+		return 0;
 	}
-	return false;
 }
 
 /* The peer refused us with a fatal alert (TLS_ERR_PEER_ALERT). */
 static size_t alert_hint(const shim_hint_facts *f, char *out, size_t len)
 {
 	const char *name = tls_alert_name(f->alert);
-	bool cert_alert = rejects_certificate(f->alert);
-	if (f->client && f->cert_missing &&
-	    (f->alert == TLS_ALERT_HANDSHAKE_FAILURE ||
-	     f->alert == TLS_ALERT_CERTIFICATE_REQUIRED || cert_alert))
+	bool cert_alert = tls_alert_rejects_certificate(f->alert);
+	if (f->client && f->cert_missing && (f->alert == TLS_ALERT_HANDSHAKE_FAILURE || cert_alert))
 		return put(out, len,
 			   "the server requires a client certificate: set cert and key in the "
 			   "rule");
@@ -206,40 +182,44 @@ static size_t alert_hint(const shim_hint_facts *f, char *out, size_t len)
 	return 0;
 }
 
-/* We found nothing in common (TLS_ERR_NEGOTIATION); the reason already
- * says what the peer offered. */
+/* We found nothing in common (TLS_ERR_NEGOTIATION); the engine's sentence
+ * already says what the peer offered. */
 static size_t negotiation_hint(const shim_hint_facts *f, char *out, size_t len)
 {
 	const char *peer = f->client ? "server" : "client";
-	if (has(f->reason, "cipher suite"))
+	switch (f->why) {
+	case TLS_R_NO_COMMON_SUITE:
 		return put(out, len,
 			   "name one of the %s's suites in the rule's ciphers, or enable an "
 			   "ECDHE AEAD suite on the %s",
 			   peer, peer);
-	if (has(f->reason, "group"))
+	case TLS_R_NO_COMMON_GROUP:
 		return put(out, len,
 			   "name one of the %s's groups in the rule's groups, or enable x25519, "
 			   "secp256r1 or secp384r1 on the %s",
 			   peer, peer);
-	if (has(f->reason, "signature algorithm"))
+	case TLS_R_NO_COMMON_SIGALG:
 		return put(out, len,
 			   "the %s cannot verify signatures of the rule's key type: use a "
 			   "certificate with another key type (ECDSA P-256 is the most widely "
 			   "accepted)",
 			   peer);
-	if (has(f->reason, "extended master secret") || has(f->reason, "secure renegotiation"))
+	case TLS_R_NO_EMS:
+	case TLS_R_NO_RENEG_INFO:
 		return put(out, len,
 			   "upgrade the %s or its TLS library: tlshim requires the extended "
 			   "master secret (RFC 7627) and renegotiation_info (RFC 5746); "
 			   "legacy_peers = yes in the rule accepts such peers (never resumed)",
 			   peer);
-	if (has(f->reason, "application protocol"))
+	case TLS_R_ALPN_NO_OVERLAP:
 		return put(out, len,
 			   "add one of the client's protocols to the rule's alpn, or drop alpn "
 			   "from the rule to serve clients without choosing one");
-	if (has(f->reason, "TLS 1.2") || has(f->reason, "version"))
+	case TLS_R_NO_COMMON_VERSION:
 		return put(out, len, "enable TLS 1.2 on the %s", peer);
-	return 0;
+	default:
+		return 0;
+	}
 }
 
 size_t shim_hint(const shim_hint_facts *f, char *out, size_t len)
@@ -269,7 +249,7 @@ size_t shim_hint(const shim_hint_facts *f, char *out, size_t len)
 	case TLS_ERR_NEGOTIATION:
 		return negotiation_hint(f, out, len);
 	case TLS_ERR_PROTOCOL:
-		if (has(f->reason, "non-TLS record") || has(f->reason, "plaintext"))
+		if (f->why == TLS_R_PLAINTEXT_PEER)
 			return f->client ? put(out, len,
 					       "the server is not speaking TLS: wrap it with "
 					       "tlshim, or point the rule at its TLS port")
@@ -277,7 +257,7 @@ size_t shim_hint(const shim_hint_facts *f, char *out, size_t len)
 					       "the peer is not speaking TLS: wrap it with tlshim "
 					       "or use a TLS client");
 		/* A plaintext echo service sends our own ClientHello back. */
-		if (f->client && has(f->reason, "unexpected ClientHello"))
+		if (f->client && f->why == TLS_R_UNEXPECTED_CLIENT_HELLO)
 			return put(out, len,
 				   "the server sent our ClientHello back: it is a plaintext "
 				   "program echoing bytes, not a TLS server: wrap it with tlshim");
@@ -329,7 +309,8 @@ size_t shim_refusal_hint(const sconn *s, char *out, size_t len)
 		.have_cert = src && src->cert,
 		.timeout = r->handshake_timeout,
 	};
-	f.err = tls_conn_error(s->tls, &f.alert, NULL, &f.reason);
+	f.err = tls_conn_error(s->tls, &f.alert, NULL, NULL);
+	f.why = tls_conn_reason(s->tls);
 	tls_conn_peer_names(s->tls, names, sizeof names);
 	f.have_validity = tls_conn_peer_validity(s->tls, &f.not_before, &f.not_after) == 0;
 	if (f.by_name) {

@@ -24,7 +24,8 @@ typedef struct shim_hint_facts {
 	int sock_errno;         /* the TCP connection itself failed */
 	enum tls_err err;       /* tls_conn_error */
 	uint8_t alert;          /* ... its alert */
-	const char *reason;     /* ... its sentence */
+	enum tls_reason why;    /* tls_conn_reason: never the sentence, which
+				   may be reworded (issue 13) */
 	bool cert_missing;      /* client: the server asked for a certificate, we had none */
 	const char *expected;   /* client: the name or address the certificate must carry */
 	bool by_name;           /* expected is the rule's server_name (else the peer IP) */

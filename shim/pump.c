@@ -314,23 +314,6 @@ static bool failed(const sconn *s)
 	return sock_errno(s) || timed_out(s) || (tls_conn_state(s->tls) & TLS_ST_FAILED);
 }
 
-/* Alerts a server sends when it does not accept our certificate. */
-static bool rejects_our_certificate(uint8_t alert)
-{
-	switch (alert) {
-	case TLS_ALERT_BAD_CERTIFICATE:
-	case TLS_ALERT_UNSUPPORTED_CERTIFICATE:
-	case TLS_ALERT_CERTIFICATE_REVOKED:
-	case TLS_ALERT_CERTIFICATE_EXPIRED:
-	case TLS_ALERT_CERTIFICATE_UNKNOWN:
-	case TLS_ALERT_UNKNOWN_CA:
-	case TLS_ALERT_ACCESS_DENIED:
-	case TLS_ALERT_CERTIFICATE_REQUIRED:
-		return true;
-	}
-	return false;
-}
-
 int pump_errno(sconn *s)
 {
 	int e = sock_errno(s);
@@ -347,8 +330,9 @@ int pump_errno(sconn *s)
 		return s->client ? EACCES : ECONNRESET;
 	case TLS_ERR_PEER_ALERT:
 		if (s->client && !sconn_ready(s) &&
-		    (rejects_our_certificate(alert) || (alert == TLS_ALERT_HANDSHAKE_FAILURE &&
-							tls_conn_client_cert_missing(s->tls))))
+		    (tls_alert_rejects_certificate(alert) ||
+		     (alert == TLS_ALERT_HANDSHAKE_FAILURE &&
+		      tls_conn_client_cert_missing(s->tls))))
 			return EACCES;
 		return ECONNRESET;
 	default:

@@ -135,6 +135,8 @@ static size_t filter(void *arg, bool to_server, uint8_t *buf, size_t len)
  * server asks only for ${cv} (0: all). Returns the client's error class;
  * ${srv_err} gets the server's; the schemes used land in ${got_ske} and
  * ${got_cv}. */
+static enum tls_reason srv_why; /* tls_conn_reason of run()'s server */
+
 static int run(tls_config *ccfg, tls_config *scfg, uint16_t ske, uint16_t cv, int *srv_err,
 	       uint8_t *srv_alert, uint16_t *got_ske, uint16_t *got_cv)
 {
@@ -144,6 +146,7 @@ static int run(tls_config *ccfg, tls_config *scfg, uint16_t ske, uint16_t cv, in
 	testpair_pump(e.cli, e.srv, filter, &e);
 	int ce = tls_conn_error(e.cli, NULL, NULL, NULL);
 	*srv_err = tls_conn_error(e.srv, srv_alert, NULL, NULL);
+	srv_why = tls_conn_reason(e.srv);
 	tls_info ci, si;
 	*got_ske = *got_cv = 0;
 	if (ce == TLS_ERR_NONE && *srv_err == TLS_ERR_NONE) {
@@ -211,6 +214,7 @@ static void server_key_exchange(void)
 		CHECK(run(ccfg, p256, weak[i], 0, &se, &sa, &ske, &cv) != TLS_ERR_NONE);
 		CHECK_EQ(se, TLS_ERR_NEGOTIATION);
 		CHECK_EQ(sa, TLS_ALERT_HANDSHAKE_FAILURE);
+		CHECK_EQ(srv_why, TLS_R_NO_COMMON_SIGALG);
 	}
 	tls_config_unref(p256);
 	tls_config_unref(ccfg);
@@ -250,6 +254,7 @@ static void certificate_verify(void)
 		 * key, so no certificate; the server requires one. */
 		CHECK(run(ccfg, scfg, 0, 0x0201, &se, &sa, &ske, &cv) != TLS_ERR_NONE);
 		CHECK_EQ(se, TLS_ERR_AUTH);
+		CHECK_EQ(srv_why, TLS_R_CLIENT_CERT_REQUIRED);
 		tls_config_unref(ccfg);
 	}
 	CHECK_EQ(tried, 6 + 3 + 3 + 1);
@@ -262,9 +267,10 @@ typedef struct outcome {
 	int cli_err, srv_err;
 	uint8_t cli_alert, srv_alert;
 	char cli_reason[192], srv_reason[192];
-	tls_info ci, si;  /* when both succeeded */
-	bool cli_session; /* the client kept a resumable session */
-	int tickets;      /* NewSessionTickets the server sent */
+	enum tls_reason cli_why, srv_why; /* tls_conn_reason */
+	tls_info ci, si;                  /* when both succeeded */
+	bool cli_session;                 /* the client kept a resumable session */
+	int tickets;                      /* NewSessionTickets the server sent */
 } outcome;
 
 /* A handshake with the ClientHello stripped as ${e} says (cli/srv unset),
@@ -284,6 +290,8 @@ static void legacy_run(tls_config *ccfg, tls_config *scfg, struct edit e, tls_se
 	snprintf(out->cli_reason, sizeof out->cli_reason, "%s", r ? r : "");
 	out->srv_err = tls_conn_error(e.srv, &out->srv_alert, NULL, &r);
 	snprintf(out->srv_reason, sizeof out->srv_reason, "%s", r ? r : "");
+	out->cli_why = tls_conn_reason(e.cli);
+	out->srv_why = tls_conn_reason(e.srv);
 	if (out->cli_err == TLS_ERR_NONE && out->srv_err == TLS_ERR_NONE) {
 		CHECK(tls_conn_info(e.cli, &out->ci) == 0 && tls_conn_info(e.srv, &out->si) == 0);
 		/* Both derived the same keys (the RFC 5246 §8.1 master secret
@@ -329,10 +337,12 @@ static void legacy_peers(void)
 	CHECK_EQ(o.srv_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.srv_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.srv_reason, "client does not support extended master secret (RFC 7627)"));
+	CHECK_EQ(o.srv_why, TLS_R_NO_EMS);
 	legacy_run(strict_cli, strict_srv, reneg, NULL, &o);
 	CHECK_EQ(o.srv_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.srv_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.srv_reason, "client does not support secure renegotiation"));
+	CHECK_EQ(o.srv_why, TLS_R_NO_RENEG_INFO);
 
 	/* ... and a client refuses a server that answers without them (the
 	 * server here accepts legacy clients, so it leaves them out of its
@@ -341,11 +351,13 @@ static void legacy_peers(void)
 	CHECK_EQ(o.cli_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.cli_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.cli_reason, "server does not support extended master secret (RFC 7627)"));
+	CHECK_EQ(o.cli_why, TLS_R_NO_EMS);
 	legacy_run(strict_cli, legacy_srv, reneg, NULL, &o);
 	CHECK_EQ(o.cli_err, TLS_ERR_NEGOTIATION);
 	CHECK_EQ(o.cli_alert, TLS_ALERT_HANDSHAKE_FAILURE);
 	CHECK(has(o.cli_reason,
 		  "server does not support secure renegotiation (renegotiation_info"));
+	CHECK_EQ(o.cli_why, TLS_R_NO_RENEG_INFO);
 
 	/* legacy_peers on both: accepted, reported, never resumable. */
 	struct edit both = {.no_ems = true, .no_reneg = true};

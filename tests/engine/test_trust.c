@@ -108,7 +108,7 @@ static int verify(X509_STORE *store, STACK_OF(X509) * c, char *reason, size_t le
 		.now = (uint64_t)time(NULL),
 	};
 	reason[0] = '\0';
-	return tls_verify_peer(&vp, c, reason, len);
+	return tls_verify_peer(&vp, c, NULL, reason, len);
 }
 
 static bool says(const char *reason, const char *words)

@@ -72,7 +72,7 @@ static int verify(const tls_verify_params *vp, const char *pem, const char *extr
 	int alert;
 
 	reason[0] = '\0';
-	alert = tls_verify_peer(vp, sk, reason, reasonlen);
+	alert = tls_verify_peer(vp, sk, NULL, reason, reasonlen);
 	sk_X509_pop_free(sk, X509_free);
 	return alert;
 }
@@ -487,9 +487,10 @@ static void test_pins(void)
 		 TLS_ALERT_CERTIFICATE_UNKNOWN);
 	/* no certificate at all */
 	STACK_OF(X509) *empty = sk_X509_new_null();
-	CHECK_EQ(tls_verify_peer(&vp, empty, reason, sizeof(reason)),
+	CHECK_EQ(tls_verify_peer(&vp, empty, NULL, reason, sizeof(reason)),
 		 TLS_ALERT_CERTIFICATE_UNKNOWN);
-	CHECK_EQ(tls_verify_peer(&vp, NULL, reason, sizeof(reason)), TLS_ALERT_CERTIFICATE_UNKNOWN);
+	CHECK_EQ(tls_verify_peer(&vp, NULL, NULL, reason, sizeof(reason)),
+		 TLS_ALERT_CERTIFICATE_UNKNOWN);
 	sk_X509_free(empty);
 
 	sk_X509_pop_free(sk, X509_free);
