@@ -527,9 +527,11 @@ static int drive(sconn *s, int fd, bool block)
 		tls_conn_set_trace(s->tls, trace_line, s);
 	for (;;) {
 		if (failed(s)) {
+			/* The line first: when the peer sees the alert, the log
+			 * already says why (a user, or a test, reading it then). */
+			log_failure(s);
 			/* Best effort: the fatal alert, if any, goes out. */
 			send_pending(s, fd, MSG_DONTWAIT | MSG_NOSIGNAL);
-			log_failure(s);
 			errno = pump_errno(s);
 			return -1;
 		}
@@ -694,6 +696,8 @@ static ssize_t recv_body(sconn *s, int fd, void *buf, size_t n, int flags)
 			}
 		}
 		unsigned st = tls_conn_state(s->tls);
+		if (failed(s))
+			log_failure(s); /* before its alert goes out, as in drive() */
 		if (st & TLS_ST_SEND)
 			flush_if_free(s, fd,
 				      true); /* an alert, the handshake's tail, queued data */
