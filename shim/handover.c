@@ -52,6 +52,22 @@ enum kind {
  * used it. */
 enum { FL_CLIENT = 1, FL_SHUT_WR = 2, FL_OWNED = 4 };
 
+/* fd_list(fds, n, out, len): the descriptor numbers ${fds} of one
+ * connection as "0,1" in ${out} (for the log lines, which name every
+ * number that crosses); returns ${out}. */
+static const char *fd_list(const int *fds, int n, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int j = 0; j < n && used < len; j++) {
+		int w = snprintf(out + used, len - used, "%s%d", j ? "," : "", fds[j]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return out;
+}
+
 /* ---- the old image ------------------------------------------------------- */
 
 struct entry {
@@ -264,6 +280,7 @@ int handover_begin(handover *h, const char *what, const char *path, const struct
 	if (!why && !(r = shim_fork_exec_region((size_t)k, &h->owner_fd)))
 		why = "out of memory";
 	int bad = -1;
+	char nums[64];
 	for (int i = 0; i < k && !why; i++) {
 		if (lock_both(e[i].s) < 0) {
 			why = "it is in use by another thread";
@@ -283,10 +300,11 @@ int handover_begin(handover *h, const char *what, const char *path, const struct
 	if (why) {
 		if (bad >= 0)
 			shim_log(SHIM_LOG_WARN,
-				 "%s %s refused (EPERM): TLS connection fd %d (rule %s, %s) "
+				 "%s %s refused (EPERM): TLS connection fd %s (rule %s, %s) "
 				 "cannot cross exec: %s",
-				 what, path ? path : "?", e[bad].fds[0], e[bad].s->rule->name,
-				 e[bad].s->peer, why);
+				 what, path ? path : "?",
+				 fd_list(e[bad].fds, e[bad].nfd, nums, sizeof nums),
+				 e[bad].s->rule->name, e[bad].s->peer, why);
 		else
 			shim_log(SHIM_LOG_WARN,
 				 "%s %s refused (EPERM): TLS connections cannot "
@@ -303,9 +321,9 @@ int handover_begin(handover *h, const char *what, const char *path, const struct
 	static const char *const kinds[] = {"", "TLS state", "fresh server connection", "plaintext",
 					    "another process's"};
 	for (int i = 0; i < k; i++)
-		shim_log(SHIM_LOG_DEBUG, "%s %s: fd %d (rule %s, %s) handed over as %s", what,
-			 path ? path : "?", e[i].fds[0], e[i].s->rule->name, e[i].s->peer,
-			 kinds[e[i].kind]);
+		shim_log(SHIM_LOG_DEBUG, "%s %s: fd %s (rule %s, %s) handed over as %s", what,
+			 path ? path : "?", fd_list(e[i].fds, e[i].nfd, nums, sizeof nums),
+			 e[i].s->rule->name, e[i].s->peer, kinds[e[i].kind]);
 	snprintf(h->env, sizeof h->env, SHIM_HANDOVER_ENV "=%d,%d", h->state_fd, h->owner_fd);
 	entries_free(e, k); /* the connections' locks: before the fork lock */
 	shim_fork_exec_region_put(r);
@@ -422,8 +440,9 @@ static int restore_one(uint8_t kind, uint8_t flags, const char *name, const int 
 	for (int j = 0; j < nfd; j++)
 		name_socket(fds[j]);
 	if (kind == K_PLAIN) {
-		shim_log(SHIM_LOG_DEBUG, "exec hand-over: fd %d (rule %s) stays plaintext", fd,
-			 name);
+		char nums[64];
+		shim_log(SHIM_LOG_DEBUG, "exec hand-over: fd %s (rule %s) stays plaintext",
+			 fd_list(fds, nfd, nums, sizeof nums), name);
 		return 0;
 	}
 	bool client = flags & FL_CLIENT;
@@ -480,8 +499,9 @@ static int restore_one(uint8_t kind, uint8_t flags, const char *name, const int 
 			sconn_unref(s);
 		return 0;
 	}
-	shim_log(SHIM_LOG_DEBUG, "exec hand-over: fd %d (rule %s, %s) restored%s", fd, name,
-		 s->peer,
+	char nums[64];
+	shim_log(SHIM_LOG_DEBUG, "exec hand-over: fd %s (rule %s, %s) restored%s",
+		 fd_list(fds, nfd, nums, sizeof nums), name, s->peer,
 		 kind == K_FRESH  ? " (handshake on first use)"
 		 : kind == K_LOST ? " as another process's (EPERM)"
 				  : "");

@@ -353,13 +353,37 @@ static void child_replay(struct child_fds *c, const struct fa_action *a, int n)
 /* Our own file name, for LD_PRELOAD. */
 static const char *self_path(void);
 
+/* unloadable()'s answer when the exec is sure to fail (compared by
+ * address): nothing is handed over for it, so a PATH search that tries
+ * execve once per entry (Python's os.execvp, its subprocess child)
+ * serialises the connections once, for the entry that runs. */
+static const char cannot_run[] = "the exec would fail";
+
+/* Whether execve(2) may run ${path}: false only when it is sure to fail
+ * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES: missing, not a regular
+ * file, no execute permission for the effective ids, a noexec mount), so
+ * its errno is the kernel's own. Anything unsure counts as runnable (a
+ * needless hand-over, never a connection crossing without its state). */
+static bool may_run(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return errno != ENOENT && errno != ENOTDIR && errno != ELOOP &&
+		       errno != ENAMETOOLONG && errno != EACCES;
+	if (!S_ISREG(st.st_mode))
+		return false; /* execve: EACCES */
+	return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0 || errno != EACCES;
+}
+
 /* Why the program at ${path} would run without tlshim, or NULL when its
- * loader will preload us (or the exec fails by itself: nothing to
- * decide). Scripts are judged by their interpreter (${depth} levels
- * deep, as the kernel follows them). */
+ * loader will preload us, or cannot_run when the exec (or the
+ * interpreter's) is sure to fail. Scripts are judged by their
+ * interpreter (${depth} levels deep, as the kernel follows them). */
 static const char *unloadable(const char *path, int depth)
 {
 	static const char *const no_read = "it cannot be read to check that it loads tlshim";
+	if (!may_run(path))
+		return cannot_run;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? NULL : no_read;
@@ -451,6 +475,11 @@ static int spawn_begin(const char *what, const char *path, const struct fa_actio
 	const char *why = c.nomem || (c.n && !cross) ? "out of memory checking TLS connections"
 			  : k                        ? unloadable(path, 0)
 						     : NULL;
+	if (why == cannot_run) { /* the real call fails with its own errno */
+		free(cross);
+		free(c.v);
+		return 0;
+	}
 	if (why) {
 		shim_log(SHIM_LOG_WARN,
 			 "%s %s refused (EPERM): TLS connection fd %d would reach the new "
@@ -641,7 +670,9 @@ SHIM_EXPORT int execv(const char *path, char *const argv[])
 	return execve(path, argv, environ);
 }
 
-/* PATH search as execvp does it, for the privileged-program check. */
+/* PATH search as execvp does it (an empty entry is the current
+ * directory), for the checks before the exec: the first entry that
+ * may_run(), in ${out}; false when none may (the exec fails by itself). */
 static bool which(const char *file, char *out, size_t len)
 {
 	if (strchr(file, '/')) {
@@ -653,8 +684,9 @@ static bool which(const char *file, char *out, size_t len)
 		path = "/bin:/usr/bin";
 	while (*path) {
 		const char *end = strchrnul(path, ':');
-		snprintf(out, len, "%.*s/%s", (int)(end - path), path, file);
-		if (access(out, X_OK) == 0)
+		snprintf(out, len, "%.*s%s%s", (int)(end - path), path, end > path ? "/" : "",
+			 file);
+		if (may_run(out))
 			return true;
 		path = *end ? end + 1 : end;
 	}
