@@ -16,7 +16,15 @@
  * - the memfds that carry the state (keys included) reach only the program
  *   they are made for: while the main thread spawns with the connection
  *   inherited, again and again, another thread's fork+exec children never
- *   hold one (/proc/<pid>/fd of the exec'd child names no memfd:tlshim).
+ *   hold one (/proc/<pid>/fd of the exec'd child names no memfd:tlshim);
+ * - an exec that is sure to fail hands nothing over: execvp of head with 8
+ *   missing directories first in PATH serialises the connection once (one
+ *   "handed over" line, naming both descriptors, "fd 0,1"), and head
+ *   answers on it; execvp of a name found nowhere fails with ENOENT, of a
+ *   file without execute permission with EACCES (glibc: EACCES if any
+ *   entry had it), both with no hand-over and the connection going on; a
+ *   non-executable file first in PATH does not stop the next entry's
+ *   program from running (and being handed the connection, once).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +43,9 @@
 
 extern char **environ;
 
-static const char policy[] = "[echo-in]\n"
+static const char policy[] = "[global]\n"
+			     "log = debug\n" /* cases 4-6 count the hand-over lines */
+			     "[echo-in]\n"
 			     "role = server\n"
 			     "port = @P0@\n"
 			     "cert = @CERTS@/server-p256.crt\n"
@@ -46,7 +56,7 @@ static const char policy[] = "[echo-in]\n"
 			     "ca = @CERTS@/ca.crt\n"
 			     "server_name = localhost\n";
 
-#define N_CONN 3
+#define N_CONN 6
 
 static int report[2]; /* echo server -> main: what each connection carried */
 
@@ -190,6 +200,161 @@ static int spawn_sh(const char *script)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Cases 4-6: execvp along PATH (see the top). */
+#define MISSES                                                     \
+	"/nonexistent1:/nonexistent2:/nonexistent3:/nonexistent4:" \
+	"/nonexistent5:/nonexistent6:/nonexistent7:/nonexistent8"
+
+/* A fresh empty log file, or -1. */
+static int log_file(const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", getenv("SHIMTEST_POLICY_DIR"), name);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	return fd;
+}
+
+/* How many lines of the log file ${path} contain ${what}; the first one in
+ * ${first} (if not NULL). */
+static int log_count(const char *path, const char *what, char first[256])
+{
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	int n = 0;
+	char line[512];
+	if (first)
+		first[0] = '\0';
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, what)) {
+			if (first && !n++)
+				snprintf(first, 256, "%.255s", line);
+			else if (!first)
+				n++;
+		}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* A fork child: PATH=${path}, the connection ${tls} on 0 and 1, the log on
+ * 2, then execvp(${argv}); its exit status (-1: it did not exit). */
+static int child_execvp(int tls, int log, const char *path, char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setenv("PATH", path, 1) < 0 || dup2(tls, 0) < 0 || dup2(tls, 1) < 0 ||
+		    dup2(log, 2) < 0 || (tls > 2 && close(tls) < 0))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st = -1;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* execvp(${file}) in this process with PATH=${path} and the log on 2:
+ * -1 with ${want} in errno, no hand-over logged, ${tls} still echoing
+ * ${after}. */
+static void failed_execvp(int tls, const char *path, const char *file, int want, const char *after)
+{
+	char logp[256], line[256];
+	int log = log_file("failed.log", logp, sizeof logp);
+	const char *old = getenv("PATH");
+	char *saved = old ? strdup(old) : NULL;
+	int err2 = dup(2);
+	CHECK(err2 >= 0 && log >= 0 && dup2(log, 2) == 2);
+	CHECK_EQ(setenv("PATH", path, 1), 0);
+	char *argv[] = {(char *)file, NULL};
+	errno = 0;
+	int r = execvp(file, argv);
+	int e = errno;
+	CHECK_EQ(dup2(err2, 2), 2);
+	close(err2);
+	close(log);
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	CHECK_EQ(r, -1);
+	CHECK_EQ(e, want);
+	int n = log_count(logp, "handed over", line);
+	if (n)
+		printf("handover: %s: %d hand-overs, the first: %s", path, n, line);
+	CHECK_EQ(n, 0);
+	CHECK(echo(tls, after));
+}
+
+static void path_search(void)
+{
+	char rep[65], logp[256], line[256];
+	int err;
+
+	/* 4. Eight misses, then head: one hand-over, naming fds 0 and 1. */
+	int tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "four"));
+	CHECK(shimtest_write_all(tls, "-path", 5)); /* its echo is for head */
+	int log = log_file("path.log", logp, sizeof logp);
+	char *head[] = {"head", "-c", "5", NULL};
+	CHECK_EQ(child_execvp(tls, log, MISSES ":/usr/bin:/bin", head), 0);
+	close(log);
+	int n = log_count(logp, "handed over", line);
+	printf("handover: 8 misses first in PATH: %d hand-overs, the first: %s%s", n, line,
+	       n ? "" : "\n");
+	CHECK_EQ(n, 1);
+	CHECK(strstr(line, "/bin/head: fd 0,1 (rule echo-out") != NULL);
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK(strncmp(rep + 1, "four-path-path", 14) == 0); /* head's answer */
+
+	/* 5. Found nowhere: ENOENT; no execute permission: EACCES, even when
+	 * a miss follows or comes first (glibc remembers EACCES). */
+	char dir[200], noexec[260], notrue[260];
+	snprintf(dir, sizeof dir, "%s/path", getenv("SHIMTEST_POLICY_DIR"));
+	snprintf(noexec, sizeof noexec, "%s/tlshim-noexec", dir);
+	snprintf(notrue, sizeof notrue, "%s/true", dir);
+	CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	for (int i = 0; i < 2; i++) {
+		int f = open(i ? notrue : noexec, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		CHECK(f >= 0 && write(f, "#!/bin/sh\n", 10) == 10);
+		close(f);
+	}
+	tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "five"));
+	CHECK_EQ(fcntl(tls, F_SETFD, 0), 0);
+	failed_execvp(tls, MISSES, "tlshim-no-such", ENOENT, "-a");
+	char p[sizeof MISSES + 300];
+	snprintf(p, sizeof p, "%s:/nonexistent9", dir);
+	failed_execvp(tls, p, "tlshim-noexec", EACCES, "-b");
+	snprintf(p, sizeof p, "%s:%s", MISSES, dir);
+	failed_execvp(tls, p, "tlshim-noexec", EACCES, "-c");
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK_EQ(rep[0], 'C');
+	CHECK(strncmp(rep + 1, "five-a-b-c ", 11) == 0);
+
+	/* 6. A non-executable "true" first: the one in /usr/bin runs. */
+	tls = shimtest_connect(shimtest_port(0), 0, &err);
+	CHECK_EQ(err, 0);
+	CHECK(echo(tls, "six"));
+	log = log_file("true.log", logp, sizeof logp);
+	snprintf(p, sizeof p, "%s:/usr/bin:/bin", dir);
+	char *tru[] = {"true", NULL};
+	CHECK_EQ(child_execvp(tls, log, p, tru), 0);
+	close(log);
+	n = log_count(logp, "handed over", line);
+	CHECK_EQ(n, 1);
+	CHECK(strstr(line, "bin/true: fd 0,1 (rule echo-out") != NULL);
+	CHECK_EQ(close(tls), 0);
+	next_report(rep);
+	CHECK_EQ(rep[0], 'C'); /* true's close_notify */
+	CHECK(strncmp(rep + 1, "six ", 4) == 0);
+	unlink(noexec);
+	unlink(notrue);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], PROBE_ARG) == 0)
@@ -267,6 +432,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(rep[0], 'C');
 	CHECK(strncmp(rep + 1, "three-four ", 11) == 0);
 
+	path_search();
 	CHECK_EQ(shimtest_wait(echo_pid), 0);
 	policy_for_children(false);
 	return check_exit("shim/handover");
