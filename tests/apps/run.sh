@@ -17,25 +17,9 @@ cases=(
 	wrapper-check wrapper-refuses wrapper-version-help
 	http-server-curl-alpn curl-client-alpn wrapper-check-versions-alpn
 )
-if [ "${1:-}" = --list ]; then
-	printf '%s\n' "${cases[@]}"
-	exit 0
-fi
-name=${1:?usage: run.sh CASE | --list}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
-: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
-export TLSHIM_LIBRARY
-base=${APPS_DIR:?APPS_DIR must name a scratch directory}
-pki=$base/pki
-w=$base/work/$name
-T=25 # seconds any single process may run
-unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
-
-label=apps
-# shellcheck source=SCRIPTDIR/../lib/common.sh
-. "$here/../lib/common.sh"
-fresh_workdir
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh" "$@"
 shared_pki
 
 # policy FILE [server] [client]: a policy with a server rule (P-256 cert)

@@ -10,26 +10,11 @@
 set -euo pipefail
 
 cases=(ca-files ca-mutual-socat ca-pin)
-if [ "${1:-}" = --list ]; then
-	printf '%s\n' "${cases[@]}"
-	exit 0
-fi
-name=${1:?usage: run_ca.sh CASE | --list}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
-: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
-export TLSHIM_LIBRARY
-base=${APPS_DIR:?APPS_DIR must name a scratch directory}
-w=$base/work/$name
-ca=$w/ca
-T=25 # seconds any single process may run
-unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
-
-label=apps
 fail_logs=(log out)
-# shellcheck source=SCRIPTDIR/../lib/common.sh
-. "$here/../lib/common.sh"
-fresh_workdir
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh" "$@"
+ca=$w/ca
 
 hasline() { grep -q -x -F -- "$2" "$w/$1" || fail "$1 lacks the line '$2'"; }
 mode() { stat -c %a "$1"; }

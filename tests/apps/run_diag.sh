@@ -10,26 +10,10 @@
 set -euo pipefail
 
 cases=(which-client which-server which-errors refusal-hints debug-trace info-line)
-if [ "${1:-}" = --list ]; then
-	printf '%s\n' "${cases[@]}"
-	exit 0
-fi
-name=${1:?usage: run_diag.sh CASE | --list}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
-: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
-export TLSHIM_LIBRARY
-base=${APPS_DIR:?APPS_DIR must name a scratch directory}
-pki=$base/pki
-w=$base/work/$name
-T=25
-unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
-
-label=apps
 fail_logs=(log out)
-# shellcheck source=SCRIPTDIR/../lib/common.sh
-. "$here/../lib/common.sh"
-fresh_workdir
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh" "$@"
 shared_pki
 
 hasf() { grep -q -F -- "$2" "$w/$1" || fail "$1 lacks \"$2\""; }

@@ -63,24 +63,6 @@ s_client() {
 		-servername localhost -CAfile "$pki/ca.crt" -verify_return_error <"$w/feed" >"$3" \
 		2>"$3.log" 8>&- || rc=$?
 }
-# relay_start: a recording relay on a new $port in front of the server on
-# $sport; c2s.raw and s2c.raw hold what crossed.
-relay_start() {
-	need socat
-	sport=$port
-	free_port
-	bg relay.log socat -r "$w/c2s.raw" -R "$w/s2c.raw" \
-		TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr TCP:127.0.0.1:"$sport"
-	relay=$bgpid
-	wait_listen "$port"
-}
-records_only() { # records_only PLAINFILE: both directions only TLS records, PLAINFILE never in clear
-	wait "$relay" 2>/dev/null || true
-	for d in c2s s2c; do
-		python3 "$here/tlsrecords.py" "$w/$d.raw" "$1" >"$w/$d.records" 2>&1 ||
-			fail "$d: $(cat "$w/$d.records")"
-	done
-}
 # served MODE TARGET [PREFIX COUNT]: the wrapped python3 server on $port
 # handing over to TARGET by MODE (handover_server.py), behind a recording
 # relay.

@@ -19,28 +19,12 @@ cases=(
 	xinetd-nowait xinetd-plain-refused openbsd-inetd-nowait openbsd-inetd-plain-refused
 	inherited-tls-not-rehandshaken inherited-client-port-plain inherited-mptcp
 )
-if [ "${1:-}" = --list ]; then
-	printf '%s\n' "${cases[@]}"
-	exit 0
-fi
-name=${1:?usage: run_inherit.sh CASE | --list}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
-: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
-export TLSHIM_LIBRARY
-base=${APPS_DIR:?APPS_DIR must name a scratch directory}
-pki=$base/pki
-w=$base/work/$name
-T=25 # seconds any single process may run
-unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh" "$@"
 # The interpreter itself: a wrapper script in front of it (pyenv's shims)
 # would be a wrapped program exec'ing another with the connection open.
 py=$(python3 -c 'import sys; print(sys.executable)')
-
-label=apps
-# shellcheck source=SCRIPTDIR/../lib/common.sh
-. "$here/../lib/common.sh"
-fresh_workdir
 shared_pki
 
 # policy [LOGFILE]: a server rule "in" on $port (P-256 certificate), log at

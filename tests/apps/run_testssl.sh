@@ -36,26 +36,11 @@
 set -euo pipefail
 
 cases=(testssl-legacy-peers testssl-default-refuses legacy-peer-log)
-if [ "${1:-}" = --list ]; then
-	printf '%s\n' "${cases[@]}"
-	exit 0
-fi
-name=${1:?usage: run_testssl.sh CASE | --list}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tlshim=${TLSHIM:?TLSHIM must name the tlshim wrapper}
-: "${TLSHIM_LIBRARY:?TLSHIM_LIBRARY must name libtlshim.so}"
-export TLSHIM_LIBRARY
-base=${APPS_DIR:?APPS_DIR must name a scratch directory}
-pki=$base/pki
-w=$base/work/$name
-T=150 # testssl's whole run; the server lives as long
-unset TLSHIM_CONFIG TLSHIM_LOG SSLKEYLOGFILE
-
-label=apps
 fail_logs=(log)
-# shellcheck source=SCRIPTDIR/../lib/common.sh
-. "$here/../lib/common.sh"
-fresh_workdir
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh" "$@"
+T=150 # testssl's whole run; the server lives as long
 shared_pki
 
 testssl=$(command -v testssl || command -v testssl.sh) ||

@@ -1,6 +1,7 @@
 #include "shimtest.h"
 
 #include <arpa/inet.h>
+#include <libgen.h>
 #include <errno.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -194,6 +196,93 @@ void shimtest_start(char **argv, int nports, const char *policy)
 	fflush(NULL);
 	execv("/proc/self/exe", argv);
 	die("execv /proc/self/exe");
+}
+
+void shimtest_child_policy(const char *policy)
+{
+	const char *cfg = getenv("TLSHIM_CONFIG"), *dir = getenv("SHIMTEST_POLICY_DIR");
+	CHECK(cfg && dir);
+	if (!cfg || !dir)
+		return;
+	if (!policy) {
+		unlink(cfg);
+		rmdir(dir);
+		return;
+	}
+	mkdir(dir, 0700);
+	FILE *f = fopen(cfg, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("[global]\nlog = warn\n", f);
+		write_policy(f, policy);
+		CHECK_EQ(fclose(f), 0);
+	}
+}
+
+bool shimtest_raise_nofile(unsigned long need, const char *what)
+{
+	struct rlimit rl;
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur >= need)
+		return true;
+	fprintf(stderr, "%s: descriptor limit %lu too low\n", what, (unsigned long)rl.rlim_cur);
+	return false;
+}
+
+struct pairs_job {
+	int n, *servers;
+};
+
+/* Accept every connection and run its handshake (a blocking read of the
+ * byte each client sends after connect). */
+static void *pairs_acceptor(void *arg)
+{
+	const struct pairs_job *job = arg;
+	for (int i = 0; i < job->n; i++) {
+		job->servers[i] = shimtest_accept(0);
+		char c;
+		CHECK_EQ(read(job->servers[i], &c, 1), 1);
+	}
+	return NULL;
+}
+
+void shimtest_pairs(int n, int *clients, int *servers)
+{
+	struct pairs_job job = {n, servers};
+	pthread_t t = shimtest_thread(pairs_acceptor, &job);
+	for (int i = 0; i < n; i++) {
+		int err;
+		clients[i] = shimtest_connect(shimtest_port(0), 0, &err);
+		CHECK_EQ(err, 0);
+		CHECK_EQ(write(clients[i], "h", 1), 1);
+	}
+	pthread_join(t, NULL);
+}
+
+bool shimtest_debug_line(const char *log_file, pid_t pid, const char *what, char *out,
+			 size_t outlen)
+{
+	char dir[4096], path[8192], want[128], line[1024];
+	snprintf(dir, sizeof dir, "%s", getenv("TLSHIM_CONFIG") ? getenv("TLSHIM_CONFIG") : "");
+	snprintf(path, sizeof path, "%s/%s", dirname(dir), log_file);
+	snprintf(want, sizeof want, "tlshim[%d]: debug: %s: ", (int)pid, what);
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	bool found = false;
+	while (f && fgets(line, sizeof line, f)) {
+		char *p = strstr(line, want);
+		if (p) {
+			snprintf(out, outlen, "%s", p + strlen(want));
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
 }
 
 int shimtest_connect(uint16_t port, int type_flags, int *err)
@@ -584,6 +673,7 @@ void shimtest_relay_join(shimtest_relay *r)
 struct echo_end {
 	char end;
 	unsigned bytes;
+	char head[SHIMTEST_ECHO_HEAD + 1];
 };
 
 struct echo_job {
@@ -599,9 +689,14 @@ static void *echo_conn_main(void *arg)
 {
 	struct echo_conn *c = arg;
 	struct echo_end rep = {0};
+	size_t used = 0;
 	char buf[4096];
 	ssize_t r;
 	while ((r = read(c->fd, buf, sizeof buf)) > 0) {
+		size_t k = SHIMTEST_ECHO_HEAD - used;
+		k = (size_t)r < k ? (size_t)r : k;
+		memcpy(rep.head + used, buf, k);
+		used += k;
 		rep.bytes += (unsigned)r;
 		if (!shimtest_write_all(c->fd, buf, (size_t)r))
 			break;
@@ -623,7 +718,7 @@ static void echo_main(void *arg)
 		int fd = shimtest_accept(job->listener);
 		CHECK(fd >= 0);
 		if (fd < 0) {
-			struct echo_end rep = {'A', 0};
+			struct echo_end rep = {.end = 'A'};
 			CHECK_EQ(write(job->report, &rep, sizeof rep), (ssize_t)sizeof rep);
 			break;
 		}
@@ -650,18 +745,31 @@ void shimtest_echo_start(shimtest_echo *e, int listener, int nconns, bool concur
 	close(p[1]);
 }
 
-void shimtest_echo_expect(shimtest_echo *e, char end, long bytes, const char *what)
+void shimtest_echo_expect_head(shimtest_echo *e, char end, long bytes, const char *head,
+			       const char *what)
 {
-	struct echo_end rep = {'?', 0};
+	struct echo_end rep = {.end = '?'};
 	struct pollfd p = {.fd = e->report, .events = POLLIN};
 	if (poll(&p, 1, 15000) != 1 || read(e->report, &rep, sizeof rep) != sizeof rep)
 		rep.end = '?';
+	rep.head[SHIMTEST_ECHO_HEAD] = '\0';
+	bool head_ok = true;
+	if (head) {
+		size_t n = strlen(head) < SHIMTEST_ECHO_HEAD ? strlen(head) : SHIMTEST_ECHO_HEAD;
+		head_ok = memcmp(rep.head, head, n) == 0;
+	}
 	CHECK_EQ(rep.end, end);
 	if (bytes >= 0)
 		CHECK_EQ(rep.bytes, (unsigned)bytes);
-	if (rep.end != end || (bytes >= 0 && rep.bytes != (unsigned)bytes))
-		fprintf(stderr, "%s: echo peer saw '%c' after %u bytes\n", what, rep.end,
-			rep.bytes);
+	CHECK(head_ok);
+	if (rep.end != end || (bytes >= 0 && rep.bytes != (unsigned)bytes) || !head_ok)
+		fprintf(stderr, "%s: echo peer saw '%c' after %u bytes, beginning '%s'\n", what,
+			rep.end, rep.bytes, rep.head);
+}
+
+void shimtest_echo_expect(shimtest_echo *e, char end, long bytes, const char *what)
+{
+	shimtest_echo_expect_head(e, end, bytes, NULL, what);
 }
 
 int shimtest_echo_wait(shimtest_echo *e)

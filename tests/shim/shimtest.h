@@ -100,6 +100,32 @@ void shimtest_sleep_ms(int ms);
 /* shimtest_thread(fn, arg): start a thread (aborts on failure). */
 pthread_t shimtest_thread(void *(*fn)(void *), void *arg);
 
+/* shimtest_child_policy(policy): the harness removed its policy file once
+ * the library had read it; programs a test execs load tlshim again and need
+ * one (fail closed otherwise). Writes "[global] log = warn" and the template
+ * ${policy} (as for shimtest_start; "": no rules) where TLSHIM_CONFIG says,
+ * or with ${policy} NULL removes that file again (call it before the test
+ * ends). CHECKs that it could. */
+void shimtest_child_policy(const char *policy);
+
+/* shimtest_raise_nofile(need, what): raise the soft RLIMIT_NOFILE to at
+ * least ${need}; false (told on stderr with ${what}) when the hard limit
+ * is lower (the test should then exit 77, skipped). */
+bool shimtest_raise_nofile(unsigned long need, const char *what);
+
+/* shimtest_pairs(n, clients, servers): ${n} established TLS connections to
+ * listener 0 (a client and a server rule on its port), handshakes done:
+ * ${clients}[i] connected, ${servers}[i] the accepted end, idle (the byte
+ * each client sent to drive the handshake has been read). */
+void shimtest_pairs(int n, int *clients, int *servers);
+
+/* shimtest_debug_line(log_file, pid, what, out, outlen): the rest of the
+ * last line "tlshim[${pid}]: debug: ${what}: ..." in ${log_file} (a
+ * log_file the policy named, relative to the policy's directory), copied
+ * into ${out}; false when there is none. */
+bool shimtest_debug_line(const char *log_file, pid_t pid, const char *what, char *out,
+			 size_t outlen);
+
 /* shimtest_fork(fn, arg): run fn(arg) in a child process (still under the
  * shim); the child exits 0 when its CHECKs all passed, 1 otherwise.
  * shimtest_wait(pid): its exit status (128+signal when killed). */
@@ -188,6 +214,15 @@ void shimtest_echo_start(shimtest_echo *e, int listener, int nconns, bool concur
  * after ${bytes} echoed bytes (-1: any number), waiting at most 15 s;
  * a mismatch is also told on stderr with ${what}. */
 void shimtest_echo_expect(shimtest_echo *e, char end, long bytes, const char *what);
+
+/* The peer keeps the first SHIMTEST_ECHO_HEAD bytes each connection carried. */
+#define SHIMTEST_ECHO_HEAD 63
+
+/* shimtest_echo_expect_head(e, end, bytes, head, what): shimtest_echo_expect,
+ * and CHECK that the connection's bytes began with the string ${head}
+ * (NULL: anything; at most SHIMTEST_ECHO_HEAD characters are compared). */
+void shimtest_echo_expect_head(shimtest_echo *e, char end, long bytes, const char *head,
+			       const char *what);
 
 /* shimtest_echo_wait(e): wait for the peer process; its exit status
  * (shimtest_wait: 0 when all its CHECKs passed). */

@@ -12,12 +12,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "shimtest.h"
@@ -39,19 +37,6 @@ static const char policy[] = "[global]\n"
 #define ROUNDS 1000
 
 static int servers[IDLE + 1];
-
-/* Accept every connection and run its handshake (a blocking read of the
- * byte each client sends after connect). */
-static void *acceptor(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i <= IDLE; i++) {
-		servers[i] = shimtest_accept(0);
-		char c;
-		CHECK_EQ(read(servers[i], &c, 1), 1);
-	}
-	return NULL;
-}
 
 /* One poll (or ppoll) over every server connection; the index of the one
  * readable, -1 if none or more than one. */
@@ -79,14 +64,7 @@ static void work(void *arg)
 {
 	(void)arg;
 	int clients[IDLE + 1];
-	pthread_t t = shimtest_thread(acceptor, NULL);
-	for (int i = 0; i <= IDLE; i++) {
-		int err;
-		clients[i] = shimtest_connect(shimtest_port(0), 0, &err);
-		CHECK_EQ(err, 0);
-		CHECK_EQ(write(clients[i], "h", 1), 1);
-	}
-	pthread_join(t, NULL);
+	shimtest_pairs(IDLE + 1, clients, servers);
 	static struct pollfd p[IDLE + 1];
 	int busy = IDLE;
 	int64_t t0 = shimtest_now_ms();
@@ -123,40 +101,17 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
-	/* Two descriptors per connection: raise the soft limit. */
-	struct rlimit rl;
-	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_cur < 2 * IDLE + 64) {
-		rl.rlim_cur = rl.rlim_max < 2 * IDLE + 64 ? rl.rlim_max : 2 * IDLE + 64;
-		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	}
-	if (rl.rlim_cur < 2 * IDLE + 64) {
-		fprintf(stderr, "poll_scale: descriptor limit %lu too low\n",
-			(unsigned long)rl.rlim_cur);
+	/* Two descriptors per connection. */
+	if (!shimtest_raise_nofile(2 * IDLE + 64, "poll_scale"))
 		return 77;
-	}
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", getenv("TLSHIM_CONFIG"));
-	char logpath[4200];
-	snprintf(logpath, sizeof logpath, "%s/pscale.log", dirname(dir));
 	pid_t pid = shimtest_fork(work, NULL);
 	CHECK_EQ(shimtest_wait(pid), 0);
 	/* The child's line, written when it exited. */
-	FILE *f = fopen(logpath, "r");
-	CHECK(f != NULL);
-	char line[1024], want[64];
-	snprintf(want, sizeof want, "tlshim[%d]: debug: poll: ", (int)pid);
 	unsigned long calls = 0, looks = 0;
-	bool found = false;
-	while (f && fgets(line, sizeof line, f)) {
-		char *q = strstr(line, want);
-		if (q && sscanf(q + strlen(want),
-				"%lu calls with TLS descriptors looked at %lu connections'", &calls,
-				&looks) == 2)
-			found = true;
-	}
-	if (f)
-		fclose(f);
+	char rest[512];
+	bool found = shimtest_debug_line("pscale.log", pid, "poll", rest, sizeof rest) &&
+		     sscanf(rest, "%lu calls with TLS descriptors looked at %lu connections'",
+			    &calls, &looks) == 2;
 	CHECK(found);
 	fprintf(stderr, "poll_scale: %lu calls, %lu connections' engine state looked at\n", calls,
 		looks);

@@ -271,29 +271,6 @@ static void refused_exec(void *arg)
 	CHECK_EQ(errno, EPERM);
 }
 
-/* The harness removed the policy once the library had read it; the
- * programs this test runs load tlshim again and need one (fail closed
- * otherwise): a policy without rules, where the library said it was. */
-static void policy_for_children(bool make)
-{
-	const char *cfg = getenv("TLSHIM_CONFIG"), *dir = getenv("SHIMTEST_POLICY_DIR");
-	CHECK(cfg && dir);
-	if (!cfg || !dir)
-		return;
-	if (!make) {
-		unlink(cfg);
-		rmdir(dir);
-		return;
-	}
-	mkdir(dir, 0700);
-	FILE *f = fopen(cfg, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs("[global]\nlog = warn\n", f);
-		CHECK_EQ(fclose(f), 0);
-	}
-}
-
 /* suid_sh: a setuid copy of /bin/sh, first on PATH (for posix_spawnp). */
 static void make_suid_sh(void)
 {
@@ -320,7 +297,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	shimtest_start(argv, 1, policy);
-	policy_for_children(true);
+	shimtest_child_policy(""); /* what it runs loads tlshim: a policy without rules */
 	make_suid_sh();
 	shimtest_echo_start(&peer, 0, 1, false);
 
@@ -351,7 +328,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(close(tls), 0);
 	shimtest_echo_expect(&peer, 'C', -1, "the stream after every exec");
 	CHECK_EQ(shimtest_echo_wait(&peer), 0);
-	policy_for_children(false);
+	shimtest_child_policy(NULL);
 	unlink(suid_sh);
 	rmdir(suid_dir);
 	return check_exit("shim/spawn");

@@ -46,34 +46,6 @@ static const char policy[] = "[echo-in]\n"
 #define SYS_MSG   "-from-system"
 #define POPEN_MSG "-via-popen"
 
-/* The programs exec'd here load tlshim again and restore the connection
- * under the same rules (the harness removed its policy file). */
-static void policy_for_children(bool make)
-{
-	const char *cfg = getenv("TLSHIM_CONFIG"), *dir = getenv("SHIMTEST_POLICY_DIR");
-	CHECK(cfg && dir);
-	if (!cfg || !dir)
-		return;
-	if (!make) {
-		unlink(cfg);
-		rmdir(dir);
-		return;
-	}
-	mkdir(dir, 0700);
-	FILE *f = fopen(cfg, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fprintf(f,
-			"[global]\nlog = warn\n[echo-in]\nrole = server\nport = %u\n"
-			"cert = %s/server-p256.crt\nkey = %s/server-p256.key\n"
-			"[echo-out]\nrole = client\nport = %u, %u\nca = %s/ca.crt\n"
-			"server_name = localhost\n",
-			shimtest_port(0), shimtest_certs(), shimtest_certs(), shimtest_port(1),
-			shimtest_port(2), shimtest_certs());
-		CHECK_EQ(fclose(f), 0);
-	}
-}
-
 /* Write ${n} bytes on ${fd} and read them back from the echo peer. */
 static bool round_trip(int fd, const char *msg, size_t n)
 {
@@ -134,7 +106,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--popen") == 0)
 		return helper_popen(atoi(argv[2]));
 	shimtest_start(argv, 3, policy);
-	policy_for_children(true);
+	shimtest_child_policy(policy); /* what it execs restores the connection */
 	char self[4096];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
 	CHECK(len > 0);
@@ -219,6 +191,6 @@ int main(int argc, char **argv)
 	check_wire(&r, POPEN_MSG);
 
 	CHECK_EQ(shimtest_echo_wait(&peer), 0);
-	policy_for_children(false);
+	shimtest_child_policy(NULL);
 	return check_exit("shim/system");
 }
