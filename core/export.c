@@ -153,8 +153,8 @@ int tls_conn_export(const tls_conn *c, uint8_t **out, size_t *len, const char **
 	put_str(&w, c->peer_ip);
 	put_side(&w, &c->rd);
 	put_side(&w, &c->wr);
-	put_bytes32(&w, c->in + c->plain_off, c->plain_len);
-	put_bytes32(&w, c->in + c->in_start, cin);
+	put_bytes32(&w, c->in ? c->in + c->plain_off : NULL, c->plain_len);
+	put_bytes32(&w, c->in ? c->in + c->in_start : NULL, cin);
 	put_bytes32(&w, c->out ? c->out + c->out_start : NULL, cout);
 	uint8_t *sum = tls_wbuf_reserve(&w, SUM_LEN);
 	if (sum)

@@ -34,9 +34,9 @@
 /* Input holds two full records, so one receive can take in a record while
  * the application still reads the previous one. */
 #define TLS_IN_CAP (2 * (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT))
-/* Output holds two full records plus room for an alert; it is released
- * whenever it drains after the handshake, so an idle connection keeps only
- * its input buffer (DESIGN.md: at most 40 KiB per idle connection). */
+/* Output holds two full records plus room for an alert. Both buffers are
+ * released whenever they drain after the handshake (record.c in_release,
+ * tls_conn_send_done), so an idle connection holds neither (issue 10). */
 #define TLS_OUT_CAP (2 * (TLS_RECORD_HEADER + TLS_MAX_PLAINTEXT + TLS_AEAD_MAX_OVERHEAD) + 64)
 
 struct tls_config {
@@ -169,9 +169,12 @@ struct tls_conn {
 	/* Input (read side): [0, in_start) consumed; [in_start, in_end)
 	 * unprocessed ciphertext; the plaintext window [plain_off, plain_off +
 	 * plain_len) of the last application_data record lies before
-	 * in_start. plain_len is published. */
+	 * in_start. plain_len is published. Once established, in is NULL
+	 * (in_cap 0) while nothing is buffered (record.c in_release);
+	 * in_dirty: how far the buffer was ever written, when a compaction
+	 * moved in_end back (the part in_release wipes). */
 	uint8_t *in;
-	size_t in_cap, in_start, in_end;
+	size_t in_cap, in_start, in_end, in_dirty;
 	size_t plain_off, plain_len;
 
 	/* Output (write side): [out_start, out_end) complete records waiting

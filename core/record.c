@@ -8,6 +8,7 @@
  * Output records are sealed straight from the caller's buffer into the
  * output buffer.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,92 @@
 /* The output buffer may grow to hold a whole handshake flight. */
 #define OUT_MAX (4 * TLS_MAX_HS_MESSAGE)
 
+/* ---- buffers of an idle connection ------------------------------------ */
+
+/* Once established, a connection with nothing buffered in a direction
+ * gives that direction's buffer back (issue 10: an idle connection holds
+ * no record buffer) and takes one again on its next record. The read side
+ * owns in, the write side out (internal.h), so each side drops and re-takes
+ * its own without a lock. Buffers come from a cache of one per kind per
+ * thread: a busy connection going idle and busy again between records
+ * costs no malloc, and nothing here takes a lock (a mutex held at fork
+ * would deadlock the child, tls.h "fork"); the child of a fork inherits
+ * the forking thread's cache, as it does the rest of its memory. A thread's
+ * cache is freed when the thread exits. */
+static _Thread_local uint8_t *cached_in, *cached_out;
+static _Thread_local bool cache_registered;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_key_ok;
+
+static void cache_drop(void *unused)
+{
+	(void)unused;
+	free(cached_in); /* wiped when it was cached (in_release) */
+	free(cached_out);
+	cached_in = cached_out = NULL;
+}
+
+static void cache_key_make(void)
+{
+	cache_key_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+/* Keep ${p} in this thread's ${slot} if it is empty and the thread's exit
+ * will free it; else free it. */
+static void cache_put(uint8_t **slot, uint8_t *p)
+{
+	if (!cache_registered) {
+		pthread_once(&cache_once, cache_key_make);
+		cache_registered =
+			cache_key_ok && pthread_setspecific(cache_key, &cache_registered) == 0;
+	}
+	if (*slot || !cache_registered) {
+		free(p);
+		return;
+	}
+	*slot = p;
+}
+
+static uint8_t *cache_take(uint8_t **slot, size_t cap)
+{
+	uint8_t *p = *slot;
+	*slot = NULL;
+	return p ? p : malloc(cap);
+}
+
+/* The read side's buffer is released once nothing in it is needed: no
+ * plaintext unread, no partial record. It held plaintext (records are
+ * decrypted in place), so the part ever written is wiped first. */
+static void in_release(tls_conn *c)
+{
+	if (!c->in || !c->established || c->err || c->plain_len || c->in_start != c->in_end)
+		return;
+	size_t dirty = c->in_end > c->in_dirty ? c->in_end : c->in_dirty;
+	sodium_memzero(c->in, dirty);
+	if (c->in_cap == TLS_IN_CAP)
+		cache_put(&cached_in, c->in);
+	else
+		free(c->in);
+	c->in = NULL;
+	c->in_cap = c->in_start = c->in_end = c->in_dirty = c->plain_off = 0;
+}
+
+/* The input buffer for a connection that released it; -1 (the connection
+ * failed) when memory is short. */
+static int in_take(tls_conn *c)
+{
+	if (c->in)
+		return 0;
+	c->in = cache_take(&cached_in, TLS_IN_CAP);
+	if (!c->in)
+		return tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+				"out of memory for the input buffer");
+	c->in_cap = TLS_IN_CAP;
+	c->in_start = c->in_end = c->in_dirty = c->plain_off = 0;
+	return 0;
+}
+
 /* ---- output ------------------------------------------------------------ */
 
 /* What the other threads see of the output buffer (internal.h): the bytes
@@ -36,8 +123,25 @@ static void out_publish(tls_conn *c)
 	TLS_PUBLISH(c->out_free, cap - queued);
 }
 
+/* The output buffer for a connection that released it, or -1 when memory
+ * is short (callers fail the connection). */
+static int out_take(tls_conn *c)
+{
+	if (c->out)
+		return 0;
+	c->out = cache_take(&cached_out, TLS_OUT_CAP);
+	if (!c->out)
+		return -1;
+	c->out_cap = TLS_OUT_CAP;
+	c->out_start = c->out_end = 0;
+	out_publish(c);
+	return 0;
+}
+
 static int out_reserve(tls_conn *c, size_t need)
 {
+	if (out_take(c) < 0)
+		return -1;
 	if (c->out_start == c->out_end)
 		c->out_start = c->out_end = 0;
 	if (c->out_cap - c->out_end >= need)
@@ -133,12 +237,35 @@ static void flush_pending_alerts(tls_conn *c)
 	}
 }
 
+/* Drained after the handshake: give the output buffer back (it only ever
+ * held public handshake records and ciphertext, so it is not wiped). A
+ * client's last flight drains before it is established, so sendbuf asks
+ * too. */
+static void out_release(tls_conn *c)
+{
+	if (c->out_start != c->out_end)
+		return;
+	c->out_start = c->out_end = 0;
+	if (!c->established || !c->out)
+		return;
+	if (c->out_cap == TLS_OUT_CAP)
+		cache_put(&cached_out, c->out);
+	else
+		free(c->out);
+	c->out = NULL;
+	c->out_cap = 0;
+}
+
 const uint8_t *tls_conn_sendbuf(tls_conn *c, size_t *len)
 {
 	if (!c->started && c->role == TLS_ROLE_CLIENT && !c->err)
 		tls_hs_client_start(c);
 	flush_pending_alerts(c);
 	*len = c->out_end - c->out_start;
+	if (*len == 0 && c->out && c->established) {
+		out_release(c);
+		out_publish(c);
+	}
 	return *len ? c->out + c->out_start : NULL;
 }
 
@@ -146,16 +273,7 @@ void tls_conn_send_done(tls_conn *c, size_t n)
 {
 	size_t queued = c->out_end - c->out_start;
 	c->out_start += n < queued ? n : queued;
-	if (c->out_start == c->out_end) {
-		c->out_start = c->out_end = 0;
-		/* Drained after the handshake: give the memory back (it only
-		 * ever held public handshake records and ciphertext). */
-		if (c->established) {
-			free(c->out);
-			c->out = NULL;
-			c->out_cap = 0;
-		}
-	}
+	out_release(c);
 	out_publish(c);
 }
 
@@ -163,12 +281,10 @@ size_t tls_conn_write(tls_conn *c, const void *buf, size_t n)
 {
 	if (!c->established || c->err || c->close_wanted)
 		return 0;
-	if (!c->out) {
-		c->out = malloc(TLS_OUT_CAP);
-		if (!c->out)
-			return 0;
-		c->out_cap = TLS_OUT_CAP;
-		out_publish(c);
+	if (out_take(c) < 0) {
+		tls_fail(c, TLS_ERR_INTERNAL, TLS_ALERT_INTERNAL_ERROR,
+			 "out of memory for outgoing records");
+		return 0;
 	}
 	const uint8_t *p = buf;
 	size_t taken = 0, ovh = record_overhead(c);
@@ -211,7 +327,7 @@ void tls_conn_close(tls_conn *c)
 uint8_t *tls_conn_recvbuf(tls_conn *c, size_t *room)
 {
 	*room = 0;
-	if (c->err || c->peer_closed)
+	if (c->err || c->peer_closed || in_take(c) < 0)
 		return NULL;
 	size_t avail = c->in_end - c->in_start;
 	size_t record = TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT;
@@ -221,7 +337,10 @@ uint8_t *tls_conn_recvbuf(tls_conn *c, size_t *room)
 	if (c->plain_len == 0 && c->in_start > 0 &&
 	    (avail == 0 || c->in_cap - c->in_start < record)) {
 		/* Nothing before in_start is needed any more, and the record
-		 * being received would not fit behind it. */
+		 * being received would not fit behind it. What lay beyond
+		 * the new end stays dirty until in_release wipes it. */
+		if (c->in_end > c->in_dirty)
+			c->in_dirty = c->in_end;
 		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
 		c->in_end -= c->in_start;
 		c->in_start = 0;
@@ -409,7 +528,7 @@ static bool mid_message(const tls_conn *c)
 /* Process whole records from [in_start, in_end) until one yields
  * application plaintext (which must be read before we go on), the input
  * runs out, or the connection fails. */
-static int process_records(tls_conn *c)
+static int process_records_now(tls_conn *c)
 {
 	while (!c->err && c->plain_len == 0 && !c->peer_closed) {
 		size_t avail = c->in_end - c->in_start;
@@ -504,6 +623,13 @@ static int process_records(tls_conn *c)
 		}
 	}
 	return c->err ? -1 : 0;
+}
+
+static int process_records(tls_conn *c)
+{
+	int r = process_records_now(c);
+	in_release(c);
+	return r;
 }
 
 int tls_conn_recv_done(tls_conn *c, size_t n)

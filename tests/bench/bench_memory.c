@@ -4,7 +4,9 @@
  * has a server rule and a client rule on PORT (scripts/bench-memory does);
  * it opens N connections to itself, completes each handshake, moves one
  * full-size record each way (so every buffer page is touched), leaves them
- * idle, and reports the growth of VmRSS divided by the 2N TLS endpoints.
+ * idle, and reports the growth of VmRSS divided by the 2N TLS endpoints;
+ * then makes each server end hold a 16 KiB record it has read 1 byte of
+ * and reports the growth again.
  * Without tlshim the same run shows the program's own cost (about zero).
  *
  *   bench_memory N PORT
@@ -87,8 +89,35 @@ int main(int argc, char **argv)
 			before = rss_kib();
 	}
 	long after = rss_kib();
-	printf("%d connections, both ends in this process: VmRSS +%ld KiB = %.1f KiB per "
-	       "endpoint\n",
+	printf("%d connections, both ends in this process: idle VmRSS +%ld KiB = %.1f KiB per "
+	       "endpoint",
 	       n, after - before, (double)(after - before) / (2.0 * n));
+	/* Then every connection holds a record its receiver has not finished
+	 * with: the client sends 16 KiB and the server reads 1 byte of it, so
+	 * the server end keeps the record (its input buffer) and the client
+	 * end is idle again. */
+	static char rec[16384];
+	for (int i = 1; i <= n; i++) {
+		char one_byte;
+		int got = 0;
+		if (write(fds[2 * i], rec, sizeof rec) != (ssize_t)sizeof rec) {
+			fprintf(stderr, "bench_memory: connection %d: write failed\n", i);
+			return 1;
+		}
+		for (int k = 0; k < 2000 && !got; k++) {
+			got = read(fds[2 * i + 1], &one_byte, 1) == 1;
+			if (!got) {
+				struct pollfd p = {fds[2 * i + 1], POLLIN, 0};
+				poll(&p, 1, 5);
+			}
+		}
+		if (!got) {
+			fprintf(stderr, "bench_memory: connection %d: read failed\n", i);
+			return 1;
+		}
+	}
+	long held = rss_kib();
+	printf("; each holding a received record: +%ld KiB = %.1f KiB per endpoint\n",
+	       held - before, (double)(held - before) / (2.0 * n));
 	return 0;
 }

@@ -13,7 +13,7 @@
  * structures by hand. When a field is added, these sizes change; check
  * whether the new field owns memory (then copy it in clone_hs/hostile_clone)
  * and update the numbers. */
-_Static_assert(sizeof(struct tls_conn) == 1120, "tls_conn changed: review hostile_clone");
+_Static_assert(sizeof(struct tls_conn) == 1128, "tls_conn changed: review hostile_clone");
 _Static_assert(sizeof(tls_hs) == 696, "tls_hs changed: review hostile_clone");
 
 /* dup_mem(p, cap, used): a ${cap}-byte copy of ${p} of which only the
