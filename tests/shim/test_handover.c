@@ -43,18 +43,22 @@
 
 extern char **environ;
 
-static const char policy[] = "[global]\n"
-			     "log = debug\n" /* cases 4-6 count the hand-over lines */
-			     "[echo-in]\n"
-			     "role = server\n"
-			     "port = @P0@\n"
-			     "cert = @CERTS@/server-p256.crt\n"
-			     "key = @CERTS@/server-p256.key\n"
-			     "[echo-out]\n"
-			     "role = client\n"
-			     "port = @P0@\n"
-			     "ca = @CERTS@/ca.crt\n"
-			     "server_name = localhost\n";
+/* The rules; the children spawned here read them again (with the
+ * harness's usual [global], shimtest_child_policy). */
+#define RULES                              \
+	"[echo-in]\n"                      \
+	"role = server\n"                  \
+	"port = @P0@\n"                    \
+	"cert = @CERTS@/server-p256.crt\n" \
+	"key = @CERTS@/server-p256.key\n"  \
+	"[echo-out]\n"                     \
+	"role = client\n"                  \
+	"port = @P0@\n"                    \
+	"ca = @CERTS@/ca.crt\n"            \
+	"server_name = localhost\n"
+
+/* log = debug: cases 4-6 count the hand-over lines. */
+static const char policy[] = "[global]\nlog = debug\n" RULES;
 
 #define N_CONN 6
 
@@ -106,35 +110,6 @@ static void next_report(char out[65])
 	memset(out, 0, 65);
 	if (poll(&p, 1, 15000) != 1 || read(report[0], out, 64) != 64)
 		strcpy(out, "?");
-}
-
-/* The harness removed the policy once the library had read it; the
- * programs spawned here load tlshim again and restore the connection
- * under the same rules. */
-static void policy_for_children(bool make)
-{
-	const char *cfg = getenv("TLSHIM_CONFIG"), *dir = getenv("SHIMTEST_POLICY_DIR");
-	CHECK(cfg && dir);
-	if (!cfg || !dir)
-		return;
-	if (!make) {
-		unlink(cfg);
-		rmdir(dir);
-		return;
-	}
-	mkdir(dir, 0700);
-	FILE *f = fopen(cfg, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fprintf(f,
-			"[global]\nlog = warn\n[echo-in]\nrole = server\nport = %u\n"
-			"cert = %s/server-p256.crt\nkey = %s/server-p256.key\n"
-			"[echo-out]\nrole = client\nport = %u\nca = %s/ca.crt\n"
-			"server_name = localhost\n",
-			shimtest_port(0), shimtest_certs(), shimtest_certs(), shimtest_port(0),
-			shimtest_certs());
-		CHECK_EQ(fclose(f), 0);
-	}
 }
 
 /* Case 3: fork+exec children of another thread, each checking its own
@@ -360,7 +335,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], PROBE_ARG) == 0)
 		return probe_fds();
 	shimtest_start(argv, 1, policy);
-	policy_for_children(true);
+	shimtest_child_policy(RULES);
 	CHECK_EQ(pipe(report), 0);
 	pid_t echo_pid = shimtest_fork(echo_server, NULL);
 	close(report[1]);
@@ -434,6 +409,6 @@ int main(int argc, char **argv)
 
 	path_search();
 	CHECK_EQ(shimtest_wait(echo_pid), 0);
-	policy_for_children(false);
+	shimtest_child_policy(NULL);
 	return check_exit("shim/handover");
 }
